@@ -1,0 +1,3 @@
+"""Afiya: hospital information system backend for the Sahel."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,139 @@
+"""Writes the change log in the same transaction as every insert, update and delete.
+
+Hooked on SQLAlchemy's flush: ``before_flush`` stamps the sync columns (ids, times,
+node, author) and notes which rows change and how; ``after_flush`` (when versions are
+final) appends one ``change_log`` row per change with a snapshot of the row, the node's
+next sequence numbers and a hybrid-logical-clock time. Because it lives at the session
+level, no repository can forget it.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session
+
+from afiya.adapters.db.base import Syncable
+from afiya.adapters.db.models.platform import ChangeLogRow, NodeCounter
+from afiya.domain.shared.clock import HybridLogicalClock, SystemClock
+from afiya.domain.shared.ids import uuid7
+
+_PENDING = "_afiya_pending_changes"
+_DEFAULT_HLC = HybridLogicalClock(SystemClock())
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    return value
+
+
+def row_snapshot(obj: Any) -> dict[str, Any]:
+    """Column values of a mapped object, JSON-safe (ciphertexts stay encrypted)."""
+    mapper = inspect(obj).mapper
+    return {col.key: _json_value(getattr(obj, col.key)) for col in mapper.column_attrs}
+
+
+def _soft_deleted_now(obj: Any) -> bool:
+    history = inspect(obj).attrs.deleted_at.history
+    return bool(history.added and history.added[0] is not None and not
+                (history.deleted and history.deleted[0] is not None))
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    now = session.info.get("clock", SystemClock()).now()
+    node = session.info.get("node", "central")
+    actor = session.info.get("actor_id")
+    pending: list[tuple[Any, str]] = session.info.setdefault(_PENDING, [])
+    for obj in session.new:
+        if not isinstance(obj, Syncable):
+            continue
+        if obj.id is None:
+            obj.id = uuid7()
+        obj.created_at = obj.created_at or now
+        obj.updated_at = obj.updated_at or now
+        obj.origin_node = obj.origin_node or node
+        if obj.created_by is None:
+            obj.created_by = actor
+        pending.append((obj, "insert"))
+    for obj in session.dirty:
+        if not isinstance(obj, Syncable) or not session.is_modified(obj, include_collections=False):
+            continue
+        obj.updated_at = now
+        pending.append((obj, "delete" if _soft_deleted_now(obj) else "update"))
+    for obj in session.deleted:
+        if isinstance(obj, Syncable):
+            pending.append((obj, "delete"))
+
+
+def _next_node_seq(session: Session, node: str, count: int) -> int:
+    """Reserve ``count`` sequence numbers; the row lock keeps them in commit order."""
+    conn = session.connection()
+    last = conn.execute(
+        update(NodeCounter)
+        .where(NodeCounter.node == node)
+        .values(last_seq=NodeCounter.last_seq + count)
+        .returning(NodeCounter.last_seq)
+    ).scalar()
+    if last is None:
+        conn.execute(insert(NodeCounter).values(node=node, last_seq=count))
+        last = count
+    return int(last) - count + 1
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    pending: list[tuple[Any, str]] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    node = session.info.get("node", "central")
+    hlc: HybridLogicalClock = session.info.get("hlc", _DEFAULT_HLC)
+    actor = session.info.get("actor_id")
+    recorded_at = session.info.get("clock", SystemClock()).now()
+    first = _next_node_seq(session, node, len(pending))
+    rows = []
+    for offset, (obj, operation) in enumerate(pending):
+        rows.append({
+            "node": node,
+            "node_seq": first + offset,
+            "hlc": hlc.now().encode(),
+            "entity": obj.__tablename__,
+            "entity_id": obj.id,
+            "operation": operation,
+            "version": obj.version,
+            "actor_id": actor,
+            "data": row_snapshot(obj),
+            "recorded_at": recorded_at,
+        })
+    session.connection().execute(insert(ChangeLogRow), rows)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install(session_class: type[Session] = Session) -> None:
+    """Attach the listeners once per session class."""
+    if not event.contains(session_class, "before_flush", _before_flush):
+        event.listen(session_class, "before_flush", _before_flush)
+        event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+
+
+def changes_for(entity: str, entity_id: UUID) -> Any:
+    """A select of one entity's change-log entries, oldest first (history, vread)."""
+    return (select(ChangeLogRow)
+            .where(ChangeLogRow.entity == entity, ChangeLogRow.entity_id == entity_id)
+            .order_by(ChangeLogRow.seq))

@@ -1,0 +1,91 @@
+"""Unit of work: one session, its repositories, and what happens at commit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from afiya.adapters.db.repositories.audit import SqlAuditLog, SqlAuditStore, append_events
+from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUserRepository
+from afiya.adapters.db.repositories.jobs import SqlJobScheduler
+from afiya.adapters.db.repositories.orgunits import SqlOrgUnitRepository
+from afiya.domain.audit.model import AuditContext, AuditRecord
+from afiya.domain.platform.crypto import BlindIndex, FieldCipher
+from afiya.domain.shared.clock import Clock, HybridLogicalClock
+
+Dispatch = Callable[[list[tuple[UUID, datetime | None]]], Awaitable[None]]
+
+
+@dataclass
+class UnitOfWorkFactory:
+    """Opens units of work; shared by the API, jobs, channels and the CLI."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    cipher: FieldCipher
+    blind_index: BlindIndex
+    clock: Clock
+    hlc: HybridLogicalClock
+    node: str
+    dispatch: Dispatch | None = None
+
+    def __call__(self, context: AuditContext) -> UnitOfWork:
+        session = self.sessions()
+        session.info.update(node=self.node, hlc=self.hlc, clock=self.clock,
+                            actor_id=context.user_id)
+        return UnitOfWork(session, self, context)
+
+    async def record_standalone(self, context: AuditContext, record: AuditRecord) -> None:
+        """Audit in a transaction of its own: for denials, whose request is rolled back."""
+        async with self.sessions() as session:
+            session.info.update(clock=self.clock)
+            await append_events(session, context, [record])
+            await session.commit()
+
+
+class UnitOfWork:
+    """Repositories over one session. Nothing commits except :meth:`commit`."""
+
+    def __init__(self, session: AsyncSession, factory: UnitOfWorkFactory,
+                 context: AuditContext) -> None:
+        self.session = session
+        self._factory = factory
+        self.context = context
+        self.audit = SqlAuditLog(session, context)
+        self.jobs = SqlJobScheduler(session)
+        self.orgunits = SqlOrgUnitRepository(session)
+        self.users = SqlUserRepository(session, factory.cipher, factory.blind_index)
+        self.refresh_tokens = SqlRefreshTokenStore(session)
+        self.audit_store = SqlAuditStore(session)
+
+    @property
+    def clock(self) -> Clock:
+        return self._factory.clock
+
+    async def commit(self) -> None:
+        """Flush the audit buffer, commit, then hand the new jobs to the queue."""
+        await self.audit.flush()
+        await self.session.commit()
+        scheduled, self.jobs.scheduled = self.jobs.scheduled, []
+        if scheduled and self._factory.dispatch is not None:
+            await self._factory.dispatch(scheduled)
+
+    async def rollback(self) -> list[AuditRecord]:
+        """Roll back; return the audit records that were not written, for the caller."""
+        await self.session.rollback()
+        self.jobs.scheduled = []
+        return self.audit.discard()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            await self.rollback()
+        await self.close()

@@ -1,0 +1,126 @@
+"""The Litestar application: routes, guard, errors, OpenAPI, metrics, lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import Scope
+
+from afiya import __version__
+from afiya.api.audit.controllers import AuditController
+from afiya.api.auth.controllers import AuthController
+from afiya.api.dependencies import DEPENDENCIES
+from afiya.api.errors import EXCEPTION_HANDLERS
+from afiya.api.health.controllers import HealthController
+from afiya.api.observability import request_id_middleware
+from afiya.api.orgunits.controllers import OrgUnitController
+from afiya.api.security import OPENAPI_PATH, PUBLIC, audit_context, permission_guard
+from afiya.api.users.controllers import UserController
+from afiya.bootstrap import Container
+from afiya.domain.audit.model import AuditRecord, Outcome
+from afiya.domain.shared.errors import PermissionDenied
+
+log = logging.getLogger("afiya.api")
+
+CONTROLLERS: list[Any] = [
+    HealthController,
+    AuthController,
+    OrgUnitController,
+    UserController,
+    AuditController,
+]
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    opt = {PUBLIC: True}
+    include_in_schema = False
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Afiya API",
+        version=__version__,
+        description=(
+            "Hospital information system for public hospitals and health centres in the "
+            "Sahel. Every route declares its permission; errors are RFC 9457 problem+json."
+        ),
+        path=OPENAPI_PATH,
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+        }),
+        security=[{"bearer": []}],
+        use_handler_docstrings=True,
+    )
+
+
+async def _audit_failures(exc: Exception, scope: Scope) -> None:
+    """Write denials and the audit records of rolled-back requests in their own transaction."""
+    app = scope.get("app")
+    container = getattr(getattr(app, "state", None), "container", None)
+    if container is None:
+        return
+    state = scope.get("state", {})
+    pending: list[AuditRecord] = state.pop("unwritten_audit", [])
+    if isinstance(exc, PermissionDenied):
+        handler = scope.get("route_handler")
+        params = scope.get("path_params", {})
+        resource_id = next((str(v) for v in params.values()), None)
+        pending.append(AuditRecord(
+            action="access.denied",
+            resource_type=(handler.opt.get("resource") if handler else None) or "route",
+            resource_id=resource_id, outcome=Outcome.DENIED,
+            details={"operation": getattr(handler, "operation_id", None) if handler else None,
+                     "code": exc.code, "method": scope.get("method")},
+        ))
+    if not pending:
+        return
+    from litestar import Request
+
+    try:
+        context = audit_context(Request(scope))
+        for record in pending:
+            await container.uow.record_standalone(context, record)
+    except Exception:  # the response must still go out; the failure is logged loudly
+        log.exception("could not write audit events of a failed request")
+
+
+def create_app(container: Container | None, *, start_jobs: bool = True) -> Litestar:
+    """Build the ASGI app around an already wired container."""
+
+    async def on_startup(app: Litestar) -> None:
+        app.state.container = container
+        if start_jobs and container is not None:
+            await container.start()
+
+    async def on_shutdown(app: Litestar) -> None:
+        if container is not None:
+            await container.close()
+
+    api = Router(path="/", route_handlers=[*CONTROLLERS, MetricsController])
+    app = Litestar(
+        route_handlers=[api],
+        guards=[permission_guard],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        after_exception=[_audit_failures],
+        middleware=[request_id_middleware, PrometheusConfig(app_name="afiya",
+                                                            group_path=True).middleware],
+        openapi_config=openapi_config(),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        request_max_body_size=10 * 1024 * 1024,
+        debug=False,
+        logging_config=None,  # afiya.api.observability configures structured logs
+    )
+    app.state.container = container
+    return app

@@ -1,0 +1,1 @@
+"""Staff users, passwords, sessions and tokens."""

@@ -1,0 +1,1 @@
+"""Outbound and inbound messages to patients: SMS, e-mail, USSD."""

@@ -1,0 +1,1 @@
+"""Organisation units: country → region → district → facility → department → ward."""

@@ -1,0 +1,1 @@
+"""Ports every module uses: background jobs, blob storage, field encryption."""

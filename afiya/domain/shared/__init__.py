@@ -1,0 +1,1 @@
+"""Building blocks every domain module may import: ids, clocks, errors, messages."""
