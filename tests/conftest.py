@@ -158,14 +158,21 @@ async def container(settings: Settings) -> AsyncIterator[Container]:
     await built.close()
 
 
+def asgi_client(app: Any) -> Any:
+    """An HTTP client that runs the app on the test's own event loop (asyncpg needs that)."""
+    import httpx
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                             base_url="http://testserver")
+
+
 @pytest.fixture
 async def client(container: Container) -> AsyncIterator[Any]:
-    from litestar.testing import AsyncTestClient
-
     from afiya.api.app import create_app
 
     app = create_app(container)
-    async with AsyncTestClient(app=app) as test_client:
+    await container.start()
+    async with asgi_client(app) as test_client:
         yield test_client
 
 

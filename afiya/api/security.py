@@ -33,6 +33,12 @@ def is_public(handler: BaseRouteHandler) -> bool:
     return bool(handler.opt.get(PUBLIC))
 
 
+def is_auto_options(handler: BaseRouteHandler) -> bool:
+    """Litestar's generated OPTIONS handlers only list the allowed methods."""
+    methods = getattr(handler, "http_methods", set())
+    return methods == {"OPTIONS"} and getattr(handler.fn, "__name__", "") == "options_handler"
+
+
 def is_openapi_route(connection: ASGIConnection[Any, Any, Any, Any],
                      handler: BaseRouteHandler) -> bool:
     """The generated OpenAPI document and its viewers are public documentation."""
@@ -60,7 +66,7 @@ async def permission_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """App-wide guard: authenticate, then check the route's declared permission."""
-    if is_public(handler) or is_openapi_route(connection, handler):
+    if is_public(handler) or is_auto_options(handler) or is_openapi_route(connection, handler):
         return
     permission = declared_permission(handler)
     if permission is None:

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from afiya.domain.access.permissions import Permission
-from afiya.domain.access.policy import Principal, authorize, scope_of
+from afiya.domain.access.policy import Principal, authorize, in_scope, scope_of
 from afiya.domain.audit.model import AuditRecord
 from afiya.domain.audit.ports import AuditLog
 from afiya.domain.orgunits.model import (
@@ -122,8 +122,7 @@ async def update_unit(
     if errors:
         raise ValidationFailed(errors)
     updates = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
-    updated = dataclasses.replace(unit, **updates)
-    await units.update(updated)
+    updated = await units.update(dataclasses.replace(unit, **updates))
     await audit.record(AuditRecord("orgunit.update", "org_unit", str(unit.id),
                                    details={"fields": sorted(updates)}))
     return updated
@@ -150,6 +149,19 @@ def _parse_date(raw: Any) -> date | None:
     return date.fromisoformat(str(raw)[:10])
 
 
+def _text(raw: Any) -> str | None:
+    return str(raw) if raw not in (None, "") else None
+
+
+_DHIS2_FIELDS = (
+    ("name", "name", _text),
+    ("shortName", "short_name", _text),
+    ("code", "code", _text),
+    ("openingDate", "opening_date", _parse_date),
+    ("closedDate", "closed_date", _parse_date),
+)
+
+
 async def import_dhis2_units(
     payload: Mapping[str, Any],
     *,
@@ -163,7 +175,9 @@ async def import_dhis2_units(
     """Create or update units from a DHIS2 ``organisationUnits`` export (matched by uid).
 
     Rules: parents are processed before children (by level, then path); a unit whose
-    parent is neither in the file nor already known is reported, not guessed; a moved
+    parent is neither in the file nor already known is reported, not guessed; units are
+    created or moved only under parents inside the caller's sub-trees (a new country root
+    needs a caller assigned to everything, i.e. the command line); a moved
     unit (re-districting) keeps its id and history and gets its new path; ``defaults``
     (``timezone``, ``currency``) fill country-level settings the export does not carry.
     """
@@ -197,25 +211,38 @@ async def import_dhis2_units(
         if parent_uid and parent is None:
             errors.append((uid, f"parent {parent_uid} not found"))
             continue
+        existing = known.get(uid)
+        allowed = in_scope(principal, parent.path if parent else "/")
+        if existing is not None:
+            # Updating a unit the caller owns; moving it needs the new parent too.
+            allowed = in_scope(principal, existing.path) and (
+                parent is None or in_scope(principal, parent.path))
+        if not allowed:
+            errors.append((uid, "outside your assignment"))
+            continue
         level = (parent.level + 1) if parent else int(row.get("level") or 1)
         if level not in kinds:
             errors.append((uid, f"level {level} has no unit kind"))
             continue
-        values = {
-            "name": str(row.get("name") or uid),
-            "short_name": row.get("shortName"),
-            "code": row.get("code"),
+        values: dict[str, Any] = {
             "level": level,
             "kind": kinds[level],
             "path": child_path(parent, uid),
             "parent_id": parent.id if parent else None,
-            "opening_date": _parse_date(row.get("openingDate")),
-            "closed_date": _parse_date(row.get("closedDate")),
         }
-        existing = known.get(uid)
+        # Only fields the export carries overwrite ours: a partial export must not erase
+        # a code or a name that Afiya already holds.
+        for key, field_name, convert in _DHIS2_FIELDS:
+            if key in row:
+                values[field_name] = convert(row[key])
         if existing is None:
+            values.setdefault("name", uid)
+        if existing is None:
+            values.setdefault("code", None)
+            values.setdefault("short_name", None)
             unit = OrgUnit(
-                id=uuid7(), uid=uid, timezone=(parent.timezone if parent else defaults.get("timezone")),
+                id=uuid7(), uid=uid,
+                timezone=(parent.timezone if parent else defaults.get("timezone")),
                 currency=(parent.currency if parent else defaults.get("currency")),
                 created_at=now, updated_at=now, **values,
             )

@@ -88,9 +88,8 @@ class SqlOrgUnitRepository:
         if query.level is not None:
             stmt = stmt.where(OrgUnitRow.level == query.level)
         if query.search:
-            term = like_prefix(query.search.casefold()).replace("%", "")
             stmt = stmt.where(or_(
-                func.lower(OrgUnitRow.name).contains(term, autoescape=True),
+                func.lower(OrgUnitRow.name).contains(query.search.casefold(), autoescape=True),
                 OrgUnitRow.code == query.search,
             ))
         if query.after_path is not None:
@@ -104,7 +103,7 @@ class SqlOrgUnitRepository:
         self._session.add(row)
         await self._session.flush()
 
-    async def update(self, unit: OrgUnit) -> None:
+    async def update(self, unit: OrgUnit) -> OrgUnit:
         row = await self._row(unit.id)
         if row is None:
             raise LookupError(unit.id)
@@ -115,6 +114,7 @@ class SqlOrgUnitRepository:
         await self._session.flush()
         if old_path != unit.path:
             await self._move_descendants(old_path, unit.path)
+        return _to_domain(row)
 
     async def _move_descendants(self, old_prefix: str, new_prefix: str) -> None:
         """Re-districting: every unit below keeps its id and history, gets its new path."""
