@@ -70,19 +70,20 @@ class Container:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
+        except Exception as exc:
             checks["database"] = type(exc).__name__
         if self.settings.redis_url:
             try:
                 await self.queue.ping() if hasattr(self.queue, "ping") else await _ping_redis(
-                    self.settings.redis_url)
+                    self.settings.redis_url
+                )
                 checks["redis"] = "ok"
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 checks["redis"] = type(exc).__name__
         try:
             await self.blobs.check()
             checks["blob_store"] = "ok"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             checks["blob_store"] = type(exc).__name__
         return checks
 
@@ -109,9 +110,13 @@ def _blob_store(settings: Settings) -> BlobStore:
     if settings.blob_store == "s3":
         from afiya.adapters.blob.s3 import S3BlobStore
 
-        return S3BlobStore(endpoint_url=settings.s3_endpoint_url, bucket=settings.s3_bucket,
-                           access_key=settings.s3_access_key,
-                           secret_key=settings.s3_secret_key, region=settings.s3_region)
+        return S3BlobStore(
+            endpoint_url=settings.s3_endpoint_url,
+            bucket=settings.s3_bucket,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            region=settings.s3_region,
+        )
     return LocalBlobStore(settings.effective_blob_dir)
 
 
@@ -129,19 +134,26 @@ def _sms_gateway(settings: Settings) -> Any:
     return ConsoleSms()
 
 
-def build(settings: Settings, *, clock: Clock | None = None,
-          hasher: Argon2PasswordHasher | None = None) -> Container:
+def build(
+    settings: Settings, *, clock: Clock | None = None, hasher: Argon2PasswordHasher | None = None
+) -> Container:
     """Wire the adapters chosen by ``settings``."""
     clock = clock or SystemClock()
-    engine = create_engine(settings.effective_database_url,
-                           pool_size=settings.database_pool_size)
+    engine = create_engine(settings.effective_database_url, pool_size=settings.database_pool_size)
     sessions = create_session_factory(engine)
-    ring = load_key_ring(settings.encryption_keys, settings.blind_index_key,
-                         settings.effective_key_file, create=settings.env != "production")
+    ring = load_key_ring(
+        settings.encryption_keys,
+        settings.blind_index_key,
+        settings.effective_key_file,
+        create=settings.env != "production",
+    )
     uow = UnitOfWorkFactory(
-        sessions=sessions, cipher=AesGcmFieldCipher(ring),
-        blind_index=HmacBlindIndex(ring.blind_index_key), clock=clock,
-        hlc=HybridLogicalClock(clock), node=settings.node_id,
+        sessions=sessions,
+        cipher=AesGcmFieldCipher(ring),
+        blind_index=HmacBlindIndex(ring.blind_index_key),
+        clock=clock,
+        hlc=HybridLogicalClock(clock),
+        node=settings.node_id,
     )
     queue = _job_queue(settings)
     runner = JobRunner(uow_factory=uow, queue=queue, node=settings.node_id)
@@ -149,13 +161,23 @@ def build(settings: Settings, *, clock: Clock | None = None,
     if isinstance(queue, InProcessJobQueue):
         queue.bind(runner.execute, runner.sweep)
     container = Container(
-        settings=settings, engine=engine, sessions=sessions, clock=clock, key_ring=ring,
-        uow=uow, hasher=hasher or Argon2PasswordHasher(),
-        tokens=JwtAccessTokens(settings.jwt_signing_secret(),
-                               timedelta(minutes=settings.access_token_minutes)),
-        queue=queue, runner=runner, blobs=_blob_store(settings),
-        login_policy=LoginPolicy(max_failures=settings.login_max_failures,
-                                 lockout=timedelta(minutes=settings.login_lockout_minutes)),
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        clock=clock,
+        key_ring=ring,
+        uow=uow,
+        hasher=hasher or Argon2PasswordHasher(),
+        tokens=JwtAccessTokens(
+            settings.jwt_signing_secret(), timedelta(minutes=settings.access_token_minutes)
+        ),
+        queue=queue,
+        runner=runner,
+        blobs=_blob_store(settings),
+        login_policy=LoginPolicy(
+            max_failures=settings.login_max_failures,
+            lockout=timedelta(minutes=settings.login_lockout_minutes),
+        ),
     )
     runner.services = container
     return container

@@ -50,7 +50,7 @@ async def _seed(settings: Settings) -> list[object]:
 
 
 def _print_accounts(accounts: list[object]) -> None:
-    click.echo("Demo accounts (password for all: %s):" % accounts[0].password)  # type: ignore[attr-defined]
+    click.echo(f"Demo accounts (password for all: {accounts[0].password}):")  # type: ignore[attr-defined]
     for account in accounts:
         click.echo(f"  {account.username:<28} {account.role:<20} {account.unit_code}")  # type: ignore[attr-defined]
 
@@ -81,11 +81,21 @@ def run(host: str | None, port: int | None, workers: int) -> None:
         if not marker.exists():
             _print_accounts(asyncio.run(_seed(settings)))
             marker.write_text("seeded\n")
-    click.echo(f"Afiya ready to start in {time.perf_counter() - STARTED:.2f}s on "
-               f"http://{host or settings.host}:{port or settings.port} (OpenAPI at /schema)")
-    uvicorn.run("afiya.api.asgi:app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_config=None,
-                access_log=False, proxy_headers=False, lifespan="on")
+    click.echo(
+        f"Afiya ready to start in {time.perf_counter() - STARTED:.2f}s on "
+        f"http://{host or settings.host}:{port or settings.port} (OpenAPI at /schema)"
+    )
+    uvicorn.run(
+        "afiya.asgi:app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        lifespan="on",
+    )
 
 
 @main.command()
@@ -107,8 +117,9 @@ def worker() -> None:
 @click.option("--role", "roles", multiple=True, required=True)
 @click.option("--unit", "units", multiple=True, required=True, help="Org-unit uid or code.")
 @click.password_option()
-def create_user_cmd(username: str, full_name: str, roles: tuple[str, ...],
-                    units: tuple[str, ...], password: str) -> None:
+def create_user_cmd(
+    username: str, full_name: str, roles: tuple[str, ...], units: tuple[str, ...], password: str
+) -> None:
     """Create a staff user (the first system administrator, typically)."""
     from afiya.adapters.seed.demo import SYSTEM_CONTEXT
     from afiya.bootstrap import build
@@ -129,10 +140,19 @@ def create_user_cmd(username: str, full_name: str, roles: tuple[str, ...],
                         raise click.ClickException(f"no organisation unit {ref!r}")
                     unit_ids.append(unit.id)
                 user = await create_user(
-                    NewUser(username=username, full_name=full_name, password=password,
-                            roles=frozenset(roles), unit_ids=tuple(unit_ids)),
-                    principal=None, users=uow.users, units=uow.orgunits,
-                    hasher=container.hasher, audit=uow.audit)
+                    NewUser(
+                        username=username,
+                        full_name=full_name,
+                        password=password,
+                        roles=frozenset(roles),
+                        unit_ids=tuple(unit_ids),
+                    ),
+                    principal=None,
+                    users=uow.users,
+                    units=uow.orgunits,
+                    hasher=container.hasher,
+                    audit=uow.audit,
+                )
                 await uow.commit()
                 click.echo(f"created user {user.username} ({user.id})")
         except ValidationFailed as exc:
@@ -168,8 +188,11 @@ def audit_verify() -> None:
 
     checked, broken = asyncio.run(go())
     if broken is not None:
-        click.echo(f"audit chain BROKEN at event seq={broken.seq} id={broken.event_id}: "  # type: ignore[attr-defined]
-                   f"{broken.reason} ({checked} events verified before it)", err=True)  # type: ignore[attr-defined]
+        click.echo(
+            f"audit chain BROKEN at event seq={broken.seq} id={broken.event_id}: "  # type: ignore[attr-defined]
+            f"{broken.reason} ({checked} events verified before it)",
+            err=True,
+        )  # type: ignore[attr-defined]
         sys.exit(1)
     click.echo(f"audit chain intact: {checked} events verified")
 
@@ -191,7 +214,8 @@ def keys_rotate(new_key_id: str) -> None:
     if settings.encryption_keys:
         raise click.ClickException(
             "keys come from AFIYA_ENCRYPTION_KEYS: add the new key there (first position), "
-            "then run `afiya keys rewrap`")
+            "then run `afiya keys rewrap`"
+        )
     path = settings.effective_key_file
     ring = KeyRing.load_file(path).with_new_current(new_key_id)
     ring.save_file(path)
@@ -243,4 +267,3 @@ def docs_generate() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

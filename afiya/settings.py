@@ -41,8 +41,10 @@ class Settings:
     env: str = field(default="development", metadata={"doc": "development, test or production."})
     node_id: str = field(
         default="central",
-        metadata={"doc": "Name of this server (central, or a site such as `nkc-ch`); stamped on "
-                  "every row and change-log entry it creates."},
+        metadata={
+            "doc": "Name of this server (central, or a site such as `nkc-ch`); stamped on "
+            "every row and change-log entry it creates."
+        },
     )
     var_dir: Path = field(
         default=Path("var"),
@@ -50,26 +52,32 @@ class Settings:
     )
     database_url: str = field(
         default="",
-        metadata={"doc": "SQLAlchemy URL. Empty: SQLite file `<var_dir>/afiya.db`. Production: "
-                  "`postgresql+asyncpg://user:pass@host/db`."},
+        metadata={
+            "doc": "SQLAlchemy URL. Empty: SQLite file `<var_dir>/afiya.db`. Production: "
+            "`postgresql+asyncpg://user:pass@host/db`."
+        },
     )
     database_pool_size: int = field(
         default=10, metadata={"doc": "Connections kept open per process (PostgreSQL)."}
     )
     redis_url: str = field(
         default="",
-        metadata={"doc": "Redis URL (`redis://127.0.0.1:6379/0`). Empty: no Redis; jobs run in "
-                  "process."},
+        metadata={
+            "doc": "Redis URL (`redis://127.0.0.1:6379/0`). Empty: no Redis; jobs run in process."
+        },
     )
     job_queue: str = field(
         default="inprocess",
-        metadata={"doc": "`inprocess` (asyncio runner inside `afiya run`) or `arq` (Redis + "
-                  "`afiya worker`)."},
+        metadata={
+            "doc": "`inprocess` (asyncio runner inside `afiya run`) or `arq` (Redis + "
+            "`afiya worker`)."
+        },
     )
     job_modules: tuple[str, ...] = field(
         default=(),
-        metadata={"doc": "Extra Python modules whose job handlers are registered (comma "
-                  "separated)."},
+        metadata={
+            "doc": "Extra Python modules whose job handlers are registered (comma separated)."
+        },
     )
     arq_queue_name: str = field(
         default="afiya:queue", metadata={"doc": "Redis key of the ARQ queue (one per deployment)."}
@@ -81,20 +89,28 @@ class Settings:
         default="local", metadata={"doc": "`local` (directory) or `s3` (S3 API, e.g. MinIO)."}
     )
     blob_dir: Path | None = field(
-        default=None, metadata={"doc": "Directory of the local blob store. Default `<var_dir>/blobs`."}
+        default=None,
+        metadata={"doc": "Directory of the local blob store. Default `<var_dir>/blobs`."},
     )
-    s3_endpoint_url: str = field(default="", metadata={"doc": "S3 endpoint, e.g. `http://127.0.0.1:9000`."})
+    s3_endpoint_url: str = field(
+        default="", metadata={"doc": "S3 endpoint, e.g. `http://127.0.0.1:9000`."}
+    )
     s3_bucket: str = field(default="afiya", metadata={"doc": "S3 bucket for blobs."})
     s3_access_key: str = field(default="", metadata={"doc": "S3 access key id."})
-    s3_secret_key: str = field(default="", metadata={"doc": "S3 secret access key.", "secret": True})
+    s3_secret_key: str = field(
+        default="", metadata={"doc": "S3 secret access key.", "secret": True}
+    )
     s3_region: str = field(default="us-east-1", metadata={"doc": "S3 region name."})
     sms_gateway: str = field(
         default="console", metadata={"doc": "Default SMS gateway: `console` (logs messages)."}
     )
     jwt_secret: str = field(
         default="",
-        metadata={"doc": "Secret that signs access tokens (≥ 32 bytes). Empty in development: "
-                  "generated into `<var_dir>/keys/jwt.secret`.", "secret": True},
+        metadata={
+            "doc": "Secret that signs access tokens (≥ 32 bytes). Empty in development: "
+            "generated into `<var_dir>/keys/jwt.secret`.",
+            "secret": True,
+        },
     )
     access_token_minutes: int = field(default=10, metadata={"doc": "Access-token lifetime."})
     refresh_token_days: int = field(default=14, metadata={"doc": "Refresh-token lifetime."})
@@ -104,20 +120,29 @@ class Settings:
     login_lockout_minutes: int = field(default=15, metadata={"doc": "Lock duration."})
     encryption_keys: str = field(
         default="",
-        metadata={"doc": "Field-encryption key ring: `kid:base64key,kid2:base64key` (32-byte "
-                  "AES keys); the first is current. Overrides the key file.", "secret": True},
+        metadata={
+            "doc": "Field-encryption key ring: `kid:base64key,kid2:base64key` (32-byte "
+            "AES keys); the first is current. Overrides the key file.",
+            "secret": True,
+        },
     )
     encryption_key_file: Path | None = field(
         default=None,
-        metadata={"doc": "Key-ring file (JSON). Default `<var_dir>/keys/fields.json`, created "
-                  "in development."},
+        metadata={
+            "doc": "Key-ring file (JSON). Default `<var_dir>/keys/fields.json`, created "
+            "in development."
+        },
     )
     blind_index_key: str = field(
         default="",
-        metadata={"doc": "Base64 key of the HMAC-SHA256 blind index. Overrides the key file.",
-                  "secret": True},
+        metadata={
+            "doc": "Base64 key of the HMAC-SHA256 blind index. Overrides the key file.",
+            "secret": True,
+        },
     )
-    default_language: str = field(default="fr", metadata={"doc": "Language when the request names none."})
+    default_language: str = field(
+        default="fr", metadata={"doc": "Language when the request names none."}
+    )
     log_level: str = field(default="INFO", metadata={"doc": "Python log level."})
     log_json: bool = field(default=True, metadata={"doc": "Structured JSON logs on stderr."})
     host: str = field(default="127.0.0.1", metadata={"doc": "`afiya run` listen address."})

@@ -29,8 +29,9 @@ from afiya.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("AFIYA_SHARED_DIR", REPO.parent / "shared"))
-PG_URL = os.environ.get("AFIYA_TEST_DATABASE_URL",
-                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "AFIYA_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("AFIYA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = bool(os.environ.get("CI"))
 
@@ -50,9 +51,16 @@ def missing_service(what: str, why: object) -> None:
 
 def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        env="test", node_id="test-node", database_url=database_url, var_dir=var_dir,
-        jwt_secret=JWT_SECRET, encryption_keys=TEST_KEYS, blind_index_key=TEST_BLIND_KEY,
-        log_json=False, seed_demo_on_start=False, database_pool_size=5,
+        env="test",
+        node_id="test-node",
+        database_url=database_url,
+        var_dir=var_dir,
+        jwt_secret=JWT_SECRET,
+        encryption_keys=TEST_KEYS,
+        blind_index_key=TEST_BLIND_KEY,
+        log_json=False,
+        seed_demo_on_start=False,
+        database_pool_size=5,
     )
     values.update(overrides)
     return Settings(**values)
@@ -62,8 +70,14 @@ async def _pg_admin(sql: str) -> None:
     import asyncpg
 
     url = make_url(PG_URL)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database, timeout=5)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+        timeout=5,
+    )
     try:
         await conn.execute(sql)
     finally:
@@ -118,7 +132,7 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
     name = f"afiya_tpl_{uuid.uuid4().hex[:10]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - reported through missing_service
+    except Exception as exc:
         missing_service("PostgreSQL", exc)
     url = _pg_database_url(name)
     upgrade(url)
@@ -136,7 +150,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the seeded template on the parametrised backend."""
     template: Template = request.getfixturevalue(
-        "sqlite_template" if backend == "sqlite" else "pg_template")
+        "sqlite_template" if backend == "sqlite" else "pg_template"
+    )
     url, pg_name = template.copy(tmp_path)
     yield url
     if pg_name:
@@ -162,8 +177,7 @@ def asgi_client(app: Any) -> Any:
     """An HTTP client that runs the app on the test's own event loop (asyncpg needs that)."""
     import httpx
 
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                             base_url="http://testserver")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
 
 @pytest.fixture
@@ -176,10 +190,14 @@ async def client(container: Container) -> AsyncIterator[Any]:
         yield test_client
 
 
-async def login(client: Any, username: str, password: str = "Afiya-demo-2026") -> dict[str, str]:
+DEMO_PASSWORD = "Afiya-demo-2026"
+
+
+async def login(client: Any, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
     """Sign in as a demo user; return the Authorization header."""
-    response = await client.post("/api/v1/auth/login",
-                                 json={"username": username, "password": password})
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -188,4 +206,5 @@ async def login(client: Any, username: str, password: str = "Afiya-demo-2026") -
 def auth(client: Any) -> Any:
     async def _auth(username: str) -> dict[str, str]:
         return await login(client, username)
+
     return _auth

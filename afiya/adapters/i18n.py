@@ -27,8 +27,12 @@ def catalog(language: str, locale_dir: Path = LOCALE_DIR) -> dict[str, str]:
     for path in sorted(folder.glob("*.po")) if folder.exists() else []:
         with path.open("rb") as handle:
             for message in read_po(handle, locale=language):
-                if message.id and isinstance(message.id, str) and message.string \
-                        and not message.fuzzy:
+                if (
+                    message.id
+                    and isinstance(message.id, str)
+                    and message.string
+                    and not message.fuzzy
+                ):
                     merged[message.id] = str(message.string)
     return merged
 

@@ -54,9 +54,11 @@ def openapi_config() -> OpenAPIConfig:
         ),
         path=OPENAPI_PATH,
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        components=Components(security_schemes={
-            "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
-        }),
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            }
+        ),
         security=[{"bearer": []}],
         use_handler_docstrings=True,
     )
@@ -74,13 +76,19 @@ async def _audit_failures(exc: Exception, scope: Scope) -> None:
         handler = scope.get("route_handler")
         params = scope.get("path_params", {})
         resource_id = next((str(v) for v in params.values()), None)
-        pending.append(AuditRecord(
-            action="access.denied",
-            resource_type=(handler.opt.get("resource") if handler else None) or "route",
-            resource_id=resource_id, outcome=Outcome.DENIED,
-            details={"operation": getattr(handler, "operation_id", None) if handler else None,
-                     "code": exc.code, "method": scope.get("method")},
-        ))
+        pending.append(
+            AuditRecord(
+                action="access.denied",
+                resource_type=(handler.opt.get("resource") if handler else None) or "route",
+                resource_id=resource_id,
+                outcome=Outcome.DENIED,
+                details={
+                    "operation": getattr(handler, "operation_id", None) if handler else None,
+                    "code": exc.code,
+                    "method": scope.get("method"),
+                },
+            )
+        )
     if not pending:
         return
     from litestar import Request
@@ -112,8 +120,10 @@ def create_app(container: Container | None, *, start_jobs: bool = True) -> Lites
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[_audit_failures],
-        middleware=[request_id_middleware, PrometheusConfig(app_name="afiya",
-                                                            group_path=True).middleware],
+        middleware=[
+            request_id_middleware,
+            PrometheusConfig(app_name="afiya", group_path=True).middleware,
+        ],
         openapi_config=openapi_config(),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         on_startup=[on_startup],

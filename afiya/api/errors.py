@@ -34,7 +34,7 @@ from afiya.domain.shared.errors import (
     RateLimited,
     ValidationFailed,
 )
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 
 log = logging.getLogger("afiya.api")
 
@@ -72,8 +72,13 @@ def status_of(exc: DomainError) -> int:
 
 
 def problem(
-    request: Request[Any, Any, Any], status: int, code: str, detail: str,
-    *, errors: list[dict[str, str]] | None = None, extra: dict[str, Any] | None = None,
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     translate = request_translator(request)
@@ -100,16 +105,25 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     status = status_of(exc)
     errors = None
     if isinstance(exc, ValidationFailed):
-        errors = [{"field": e.field, "code": e.code, "message": e.message.render(translate)}
-                  for e in exc.errors]
+        errors = [
+            {"field": e.field, "code": e.code, "message": e.message.render(translate)}
+            for e in exc.errors
+        ]
     headers = None
     extra = {k: v for k, v in exc.details.items() if isinstance(v, str | int | float | list)}
     if isinstance(exc, RateLimited) and "retry_after" in exc.details:
         headers = {"Retry-After": str(exc.details["retry_after"])}
     if isinstance(exc, AuthenticationFailed):
         headers = {"WWW-Authenticate": 'Bearer realm="afiya"'}
-    return problem(request, status, exc.code, exc.message.render(translate), errors=errors,
-                   extra=extra, headers=headers)
+    return problem(
+        request,
+        status,
+        exc.code,
+        exc.message.render(translate),
+        errors=errors,
+        extra=extra,
+        headers=headers,
+    )
 
 
 _EXPECTED = re.compile(r"Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`")
@@ -124,12 +138,15 @@ def _field_message(raw: str, translate: Translator) -> tuple[str, str]:
     match = _EXPECTED.search(raw)
     if match:
         return "type", Message(N_("Expected {expected}, got {got}."), match.groupdict()).render(
-            translate)
+            translate
+        )
     if "length" in raw or ">=" in raw or "<=" in raw:
-        return "constraint", Message(N_("Value out of range ({detail})."), {
-            "detail": raw.split(" - at ")[0]}).render(translate)
-    return "invalid", Message(N_("Invalid value ({detail})."), {
-        "detail": raw.split(" - at ")[0]}).render(translate)
+        return "constraint", Message(
+            N_("Value out of range ({detail})."), {"detail": raw.split(" - at ")[0]}
+        ).render(translate)
+    return "invalid", Message(
+        N_("Invalid value ({detail})."), {"detail": raw.split(" - at ")[0]}
+    ).render(translate)
 
 
 def collect_struct_errors(
@@ -137,23 +154,38 @@ def collect_struct_errors(
 ) -> list[dict[str, str]]:
     """Check every field of ``raw`` against ``struct_type``; return all the problems."""
     if not isinstance(raw, dict):
-        return [{"field": prefix or "body", "code": "type",
-                 "message": translate(N_("Expected a JSON object."))}]
+        return [
+            {
+                "field": prefix or "body",
+                "code": "type",
+                "message": translate(N_("Expected a JSON object.")),
+            }
+        ]
     info = msgspec.inspect.type_info(struct_type)
     errors: list[dict[str, str]] = []
     fields = {f.encode_name: f for f in info.fields}  # type: ignore[attr-defined]
     if info.forbid_unknown_fields:  # type: ignore[attr-defined]
         for key in raw:
             if key not in fields:
-                errors.append({"field": prefix + key, "code": "unknown_field",
-                               "message": translate(N_("Unknown field."))})
+                errors.append(
+                    {
+                        "field": prefix + key,
+                        "code": "unknown_field",
+                        "message": translate(N_("Unknown field.")),
+                    }
+                )
     hints = msgspec.structs.fields(struct_type)
     for field in hints:
         name = field.encode_name
         if name not in raw:
             if field.required:
-                errors.append({"field": prefix + name, "code": "required",
-                               "message": translate(N_("This field is required."))})
+                errors.append(
+                    {
+                        "field": prefix + name,
+                        "code": "required",
+                        "message": translate(N_("This field is required.")),
+                    }
+                )
             continue
         try:
             msgspec.convert(raw[name], field.type)
@@ -161,8 +193,13 @@ def collect_struct_errors(
             code, message = _field_message(str(exc), translate)
             where = str(exc).split(" - at `$", 1)
             suffix = where[1].rstrip("`") if len(where) == 2 else ""
-            errors.append({"field": prefix + name + suffix.replace("[", ".").replace("]", ""),
-                           "code": code, "message": message})
+            errors.append(
+                {
+                    "field": prefix + name + suffix.replace("[", ".").replace("]", ""),
+                    "code": code,
+                    "message": message,
+                }
+            )
     return errors
 
 
@@ -174,39 +211,57 @@ def validation_exception_handler(
     data_field = getattr(request.route_handler, "parsed_data_field", None)
     annotation = getattr(data_field, "annotation", None)
     body = ScopeState.from_scope(request.scope).body
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct) \
-            and isinstance(body, bytes):
+    if (
+        isinstance(annotation, type)
+        and issubclass(annotation, msgspec.Struct)
+        and isinstance(body, bytes)
+    ):
         try:
             raw = msgspec.json.decode(body) if body else None
         except msgspec.DecodeError:
-            return problem(request, 400, "malformed_json",
-                           translate(N_("The request body is not valid JSON.")))
+            return problem(
+                request, 400, "malformed_json", translate(N_("The request body is not valid JSON."))
+            )
         errors = collect_struct_errors(annotation, raw, translate)
     if not errors:
         for item in exc.extra or []:
             if isinstance(item, dict):
                 code, message = _field_message(str(item.get("message", "")), translate)
-                errors.append({"field": str(item.get("key") or "body"), "code": code,
-                               "message": message})
-    return problem(request, 422, "validation_failed",
-                   translate(N_("Some fields are invalid.")), errors=errors)
+                errors.append(
+                    {"field": str(item.get("key") or "body"), "code": code, "message": message}
+                )
+    return problem(
+        request, 422, "validation_failed", translate(N_("Some fields are invalid.")), errors=errors
+    )
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     translate = request_translator(request)
     status = exc.status_code
-    codes = {NotFoundException: "not_found", NotAuthorizedException: "unauthenticated",
-             PermissionDeniedException: "forbidden"}
+    codes = {
+        NotFoundException: "not_found",
+        NotAuthorizedException: "unauthenticated",
+        PermissionDeniedException: "forbidden",
+    }
     code = next((c for cls, c in codes.items() if isinstance(exc, cls)), f"http_{status}")
-    return problem(request, status, code, translate(TITLES.get(status, TITLES[400])),
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        request,
+        status,
+        code,
+        translate(TITLES.get(status, TITLES[400])),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
     translate = request_translator(request)
-    return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error",
-                   translate(N_("Something went wrong on our side. The error was logged.")))
+    return problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        translate(N_("Something went wrong on our side. The error was logged.")),
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -21,8 +21,16 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line. Only fields listed here are written: never free text
     from requests, so no name or phone number can leak into the logs."""
 
-    _EXTRA = ("request_id", "method", "route", "status", "duration_ms", "user_id",
-              "job_id", "error")
+    _EXTRA = (
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "duration_ms",
+        "user_id",
+        "job_id",
+        "error",
+    )
 
     def format(self, record: logging.LogRecord) -> str:
         body: dict[str, Any] = {
@@ -77,11 +85,16 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 handler = scope.get("route_handler")
                 route = next(iter(handler.paths), None) if handler is not None else None
                 principal = scope.get("state", {}).get("principal")
-                access_log.info("request", extra={
-                    "request_id": request_id, "method": scope.get("method"),
-                    "route": route or "unmatched", "status": status_holder["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": str(principal.user_id) if principal else None,
-                })
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope.get("method"),
+                        "route": route or "unmatched",
+                        "status": status_holder["status"],
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "user_id": str(principal.user_id) if principal else None,
+                    },
+                )
 
     return middleware

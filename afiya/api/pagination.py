@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from afiya.domain.shared.errors import FieldError, ValidationFailed
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 
 T = TypeVar("T")
 
@@ -34,14 +34,28 @@ def decode_cursor(cursor: str | None) -> Any:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed([FieldError("cursor", Message(
-            N_("This cursor is not valid; start again from the first page.")), "format")]) from exc
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "cursor",
+                    Message(N_("This cursor is not valid; start again from the first page.")),
+                    "format",
+                )
+            ]
+        ) from exc
 
 
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed([FieldError("limit", Message(
-            N_("The limit must be between 1 and {max}."), {"max": MAX_LIMIT}), "range")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "limit",
+                    Message(N_("The limit must be between 1 and {max}."), {"max": MAX_LIMIT}),
+                    "range",
+                )
+            ]
+        )
     return limit
 
 

@@ -17,7 +17,7 @@ from afiya.domain.access.permissions import Permission
 from afiya.domain.access.policy import Principal, authorize
 from afiya.domain.audit.model import AuditContext
 from afiya.domain.shared.errors import AuthenticationFailed, PermissionDenied
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 
 PERMISSION = "permission"
 PUBLIC = "public"
@@ -39,8 +39,9 @@ def is_auto_options(handler: BaseRouteHandler) -> bool:
     return methods == {"OPTIONS"} and getattr(handler.fn, "__name__", "") == "options_handler"
 
 
-def is_openapi_route(connection: ASGIConnection[Any, Any, Any, Any],
-                     handler: BaseRouteHandler) -> bool:
+def is_openapi_route(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> bool:
     """The generated OpenAPI document and its viewers are public documentation."""
     return not handler.opt and str(connection.scope.get("path", "")).startswith(OPENAPI_PATH)
 
@@ -56,8 +57,9 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     token = _bearer(connection)
     if token is None:
-        raise AuthenticationFailed(Message(N_("Sign in first: this request has no access token.")),
-                                   code="token_missing")
+        raise AuthenticationFailed(
+            Message(N_("Sign in first: this request has no access token.")), code="token_missing"
+        )
     container = connection.app.state.container
     return container.tokens.read(token, container.clock.now())  # type: ignore[no-any-return]
 
@@ -70,8 +72,9 @@ async def permission_guard(
         return
     permission = declared_permission(handler)
     if permission is None:
-        raise PermissionDenied(Message(N_("This route declares no permission.")),
-                               code="route_without_permission")
+        raise PermissionDenied(
+            Message(N_("This route declares no permission.")), code="route_without_permission"
+        )
     principal = authenticate(connection)
     connection.scope.setdefault("state", {})["principal"] = principal
     authorize(principal, permission)
@@ -81,7 +84,9 @@ def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
     return connection.scope.get("state", {}).get("principal")  # type: ignore[no-any-return]
 
 
-def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted: tuple[str, ...]) -> str | None:
+def client_ip(
+    connection: ASGIConnection[Any, Any, Any, Any], trusted: tuple[str, ...]
+) -> str | None:
     host = connection.client.host if connection.client else None
     forwarded = connection.headers.get("x-forwarded-for")
     if forwarded and host in trusted:

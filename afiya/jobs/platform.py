@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from afiya.adapters.db.models.identity import RefreshTokenRow
-from afiya.adapters.queue.runner import Handler, JobContext
 from afiya.adapters.db.repositories.audit import verify_stored_chain
+from afiya.adapters.queue.runner import Handler, JobContext
 
 log = logging.getLogger("afiya.jobs")
 
@@ -17,7 +17,9 @@ log = logging.getLogger("afiya.jobs")
 async def purge_refresh_tokens(ctx: JobContext, keep_days: int = 30) -> None:
     """Delete refresh tokens that expired more than ``keep_days`` ago (idempotent)."""
     cutoff = ctx.uow.clock.now() - timedelta(days=keep_days)
-    await ctx.uow.session.execute(delete(RefreshTokenRow).where(RefreshTokenRow.expires_at < cutoff))
+    await ctx.uow.session.execute(
+        delete(RefreshTokenRow).where(RefreshTokenRow.expires_at < cutoff)
+    )
 
 
 async def verify_audit_chain(ctx: JobContext) -> None:

@@ -58,8 +58,9 @@ class KeyRing:
             kid, _, b64 = item.strip().partition(":")
             keys[kid] = base64.b64decode(b64)
             order.append(kid)
-        return cls(keys=keys, current=order[0],
-                   blind_index_key=base64.b64decode(blind_index_key_b64))
+        return cls(
+            keys=keys, current=order[0], blind_index_key=base64.b64decode(blind_index_key_b64)
+        )
 
     @classmethod
     def load_file(cls, path: Path) -> KeyRing:
@@ -85,8 +86,11 @@ class KeyRing:
 
     @classmethod
     def generate(cls, kid: str = "k1") -> KeyRing:
-        return cls(keys={kid: AESGCM.generate_key(bit_length=256)}, current=kid,
-                   blind_index_key=secrets.token_bytes(32))
+        return cls(
+            keys={kid: AESGCM.generate_key(bit_length=256)},
+            current=kid,
+            blind_index_key=secrets.token_bytes(32),
+        )
 
     def with_new_current(self, kid: str) -> KeyRing:
         """A ring with a fresh current key; the old keys stay for decryption."""
@@ -167,9 +171,7 @@ class HmacBlindIndex:
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
 
-def load_key_ring(
-    spec: str, blind_index_key_b64: str, key_file: Path, *, create: bool
-) -> KeyRing:
+def load_key_ring(spec: str, blind_index_key_b64: str, key_file: Path, *, create: bool) -> KeyRing:
     """Keys from settings first, else the key file (created in development)."""
     if spec:
         if not blind_index_key_b64:

@@ -18,8 +18,9 @@ class Argon2PasswordHasher:
         memory_cost: int = OWASP_MEMORY_KIB,
         parallelism: int = OWASP_PARALLELISM,
     ) -> None:
-        self._hasher = _Argon2(time_cost=time_cost, memory_cost=memory_cost,
-                               parallelism=parallelism)
+        self._hasher = _Argon2(
+            time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
+        )
         self._dummy = self._hasher.hash("afiya-timing-equaliser")
 
     def hash(self, password: str) -> str:

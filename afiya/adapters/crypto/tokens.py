@@ -9,7 +9,7 @@ import jwt
 
 from afiya.domain.access.policy import Principal
 from afiya.domain.shared.errors import AuthenticationFailed
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 from afiya.domain.shared.ids import uuid7
 
 _ISSUER = "afiya"
@@ -42,17 +42,25 @@ class JwtAccessTokens:
     def read(self, token: str, now: datetime) -> Principal:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], issuer=_ISSUER, leeway=30,
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                issuer=_ISSUER,
+                leeway=30,
                 options={"require": ["exp", "iat", "sub", "iss"], "verify_iat": False},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise AuthenticationFailed(Message(N_("The access token has expired.")),
-                                       code="token_expired") from exc
+            raise AuthenticationFailed(
+                Message(N_("The access token has expired.")), code="token_expired"
+            ) from exc
         except jwt.PyJWTError as exc:
-            raise AuthenticationFailed(Message(N_("The access token is invalid.")),
-                                       code="token_invalid") from exc
+            raise AuthenticationFailed(
+                Message(N_("The access token is invalid.")), code="token_invalid"
+            ) from exc
         return Principal(
-            user_id=UUID(claims["sub"]), username=str(claims.get("usr", "")),
-            roles=frozenset(claims.get("rol", [])), unit_paths=tuple(claims.get("ou", [])),
+            user_id=UUID(claims["sub"]),
+            username=str(claims.get("usr", "")),
+            roles=frozenset(claims.get("rol", [])),
+            unit_paths=tuple(claims.get("ou", [])),
             session_id=UUID(claims["sid"]) if claims.get("sid") else None,
         )

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, Uuid
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from afiya.domain.shared.clock import SystemClock
 from afiya.domain.shared.ids import uuid7
@@ -22,6 +22,7 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in and out, on both databases.
@@ -83,7 +84,7 @@ class Syncable:
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - SQLAlchemy declared_attr
+    def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.version}
 
 

@@ -49,8 +49,11 @@ def row_snapshot(obj: Any) -> dict[str, Any]:
 
 def _soft_deleted_now(obj: Any) -> bool:
     history = inspect(obj).attrs.deleted_at.history
-    return bool(history.added and history.added[0] is not None and not
-                (history.deleted and history.deleted[0] is not None))
+    return bool(
+        history.added
+        and history.added[0] is not None
+        and not (history.deleted and history.deleted[0] is not None)
+    )
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
@@ -105,18 +108,20 @@ def _after_flush(session: Session, _context: Any) -> None:
     first = _next_node_seq(session, node, len(pending))
     rows = []
     for offset, (obj, operation) in enumerate(pending):
-        rows.append({
-            "node": node,
-            "node_seq": first + offset,
-            "hlc": hlc.now().encode(),
-            "entity": obj.__tablename__,
-            "entity_id": obj.id,
-            "operation": operation,
-            "version": obj.version,
-            "actor_id": actor,
-            "data": row_snapshot(obj),
-            "recorded_at": recorded_at,
-        })
+        rows.append(
+            {
+                "node": node,
+                "node_seq": first + offset,
+                "hlc": hlc.now().encode(),
+                "entity": obj.__tablename__,
+                "entity_id": obj.id,
+                "operation": operation,
+                "version": obj.version,
+                "actor_id": actor,
+                "data": row_snapshot(obj),
+                "recorded_at": recorded_at,
+            }
+        )
     session.connection().execute(insert(ChangeLogRow), rows)
 
 
@@ -134,6 +139,8 @@ def install(session_class: type[Session] = Session) -> None:
 
 def changes_for(entity: str, entity_id: UUID) -> Any:
     """A select of one entity's change-log entries, oldest first (history, vread)."""
-    return (select(ChangeLogRow)
-            .where(ChangeLogRow.entity == entity, ChangeLogRow.entity_id == entity_id)
-            .order_by(ChangeLogRow.seq))
+    return (
+        select(ChangeLogRow)
+        .where(ChangeLogRow.entity == entity, ChangeLogRow.entity_id == entity_id)
+        .order_by(ChangeLogRow.seq)
+    )

@@ -44,8 +44,9 @@ async def rewrap_all(session: AsyncSession, cipher: FieldCipher, batch: int = 50
             for row_id, blob in rows:
                 new = cipher.rewrap(bytes(blob))
                 if new != blob:
-                    await session.execute(update(table).where(table.c.id == row_id)
-                                          .values({spec.column: new}))
+                    await session.execute(
+                        update(table).where(table.c.id == row_id).values({spec.column: new})
+                    )
                     changed += 1
             last = rows[-1][0]
     return changed

@@ -34,8 +34,9 @@ class UnitOfWorkFactory:
 
     def __call__(self, context: AuditContext) -> UnitOfWork:
         session = self.sessions()
-        session.info.update(node=self.node, hlc=self.hlc, clock=self.clock,
-                            actor_id=context.user_id)
+        session.info.update(
+            node=self.node, hlc=self.hlc, clock=self.clock, actor_id=context.user_id
+        )
         return UnitOfWork(session, self, context)
 
     async def record_standalone(self, context: AuditContext, record: AuditRecord) -> None:
@@ -49,8 +50,9 @@ class UnitOfWorkFactory:
 class UnitOfWork:
     """Repositories over one session. Nothing commits except :meth:`commit`."""
 
-    def __init__(self, session: AsyncSession, factory: UnitOfWorkFactory,
-                 context: AuditContext) -> None:
+    def __init__(
+        self, session: AsyncSession, factory: UnitOfWorkFactory, context: AuditContext
+    ) -> None:
         self.session = session
         self._factory = factory
         self.context = context

@@ -33,8 +33,13 @@ class ArqJobQueue:
         self, job_id: UUID, *, defer_until: datetime | None = None, attempt: int = 0
     ) -> None:
         pool = await self._redis()
-        await pool.enqueue_job(ARQ_FUNCTION, str(job_id), _job_id=f"{job_id}:{attempt}",
-                               _defer_until=defer_until, _queue_name=self.queue_name)
+        await pool.enqueue_job(
+            ARQ_FUNCTION,
+            str(job_id),
+            _job_id=f"{job_id}:{attempt}",
+            _defer_until=defer_until,
+            _queue_name=self.queue_name,
+        )
 
     async def ping(self) -> None:
         pool = await self._redis()

@@ -64,8 +64,15 @@ class JobRunner:
         self.handlers.update(handlers)
 
     def _context(self, job_id: UUID) -> AuditContext:
-        return AuditContext(user_id=None, username="system:jobs", roles=None, ip=None,
-                            user_agent=None, node=self.node, request_id=f"job:{job_id}")
+        return AuditContext(
+            user_id=None,
+            username="system:jobs",
+            roles=None,
+            ip=None,
+            user_agent=None,
+            node=self.node,
+            request_id=f"job:{job_id}",
+        )
 
     async def execute(self, job_id: UUID) -> str:
         """Run the job; return ``done``, ``skipped``, ``deferred``, ``retry`` or ``failed``."""
@@ -91,7 +98,7 @@ class JobRunner:
                 row.finished_at = self.uow_factory.clock.now()
                 await uow.commit()
                 return "done"
-        except Exception as exc:  # noqa: BLE001 - any handler failure is retried
+        except Exception as exc:
             log.warning("job failed", extra={"job_id": str(job_id), "error": type(exc).__name__})
             return await self._fail(job_id, exc)
 
@@ -100,7 +107,8 @@ class JobRunner:
         async with self.uow_factory(self._context(job_id)) as uow:
             text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             outcome, run_after, attempts = await record_attempt_failure(
-                uow.session, job_id, text, now)
+                uow.session, job_id, text, now
+            )
             await uow.commit()
         if outcome == "retry":
             await self._requeue(job_id, run_after, attempts)
@@ -127,8 +135,9 @@ class JobRunner:
         """Re-deliver pending jobs and jobs enqueued long ago that never finished."""
         now = self.uow_factory.clock.now()
         async with self.uow_factory(self._context(UUID(int=0))) as uow:
-            due = await due_jobs(uow.session, now,
-                                 stale_before=now - timedelta(seconds=stale_after_seconds))
+            due = await due_jobs(
+                uow.session, now, stale_before=now - timedelta(seconds=stale_after_seconds)
+            )
         if due:
             await self.dispatch(due)
         return len(due)

@@ -30,5 +30,7 @@ class HealthController(Controller):
         """Checks the database and, when configured, Redis and the blob store (S3)."""
         checks = await request.app.state.container.readiness()
         healthy = all(v == "ok" for v in checks.values())
-        return Response(Health(status="ok" if healthy else "unavailable", checks=checks),
-                        status_code=200 if healthy else 503)
+        return Response(
+            Health(status="ok" if healthy else "unavailable", checks=checks),
+            status_code=200 if healthy else 503,
+        )

@@ -80,7 +80,7 @@ class OrgUnitListItem(msgspec.Struct):
 class Dhis2OrgUnitImport(msgspec.Struct, forbid_unknown_fields=False):
     """A DHIS2 metadata export; only ``organisationUnits`` is read."""
 
-    organisationUnits: list[dict[str, Any]]  # noqa: N815 - DHIS2's own key
+    organisationUnits: list[dict[str, Any]]
     default_timezone: str | None = None
     default_currency: Currency | None = None
 

@@ -21,40 +21,76 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
 
-    @get("/", operation_id="users_list", summary="List users",
-         opt={PERMISSION: Permission.USERS_READ})
-    async def list_users(self, principal: CurrentPrincipal, uow: Uow,
-                         cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50,
-                         phone: FromQuery[str | None] = None) -> Page[UserRead]:
+    @get(
+        "/",
+        operation_id="users_list",
+        summary="List users",
+        opt={PERMISSION: Permission.USERS_READ},
+    )
+    async def list_users(
+        self,
+        principal: CurrentPrincipal,
+        uow: Uow,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+        phone: FromQuery[str | None] = None,
+    ) -> Page[UserRead]:
         """Users assigned inside the caller's sub-trees, by username. ``phone`` finds the
         user with that exact number through the blind index."""
         limit = check_limit(limit)
         if phone:
-            found = await use_cases.find_user_by_phone(phone, principal=principal,
-                                                       users=uow.users)
+            found = await use_cases.find_user_by_phone(phone, principal=principal, users=uow.users)
             items = [UserRead.of(found)] if found else []
             return Page(items=items, next_cursor=None, limit=limit)
-        users = await use_cases.list_users(principal=principal, users=uow.users,
-                                           after=decode_cursor(cursor), limit=limit)
-        return Page(items=[UserRead.of(u) for u in users],
-                    next_cursor=next_cursor(users, limit, lambda u: u.username), limit=limit)
+        users = await use_cases.list_users(
+            principal=principal, users=uow.users, after=decode_cursor(cursor), limit=limit
+        )
+        return Page(
+            items=[UserRead.of(u) for u in users],
+            next_cursor=next_cursor(users, limit, lambda u: u.username),
+            limit=limit,
+        )
 
-    @get("/{user_id:uuid}", operation_id="users_get", summary="Read a user",
-         opt={PERMISSION: Permission.USERS_READ})
-    async def get_user(self, user_id: FromPath[UUID], principal: CurrentPrincipal, uow: Uow) -> UserRead:
+    @get(
+        "/{user_id:uuid}",
+        operation_id="users_get",
+        summary="Read a user",
+        opt={PERMISSION: Permission.USERS_READ},
+    )
+    async def get_user(
+        self, user_id: FromPath[UUID], principal: CurrentPrincipal, uow: Uow
+    ) -> UserRead:
         """Users outside the caller's sub-trees are not found."""
-        return UserRead.of(await use_cases.get_user(user_id, principal=principal,
-                                                    users=uow.users))
+        return UserRead.of(await use_cases.get_user(user_id, principal=principal, users=uow.users))
 
-    @post("/", operation_id="users_create", summary="Create a user",
-          opt={PERMISSION: Permission.USERS_WRITE})
-    async def create_user(self, request: Request[Any, Any, Any], data: JSONBody[UserCreate],
-                          principal: CurrentPrincipal, uow: Uow) -> UserRead:
+    @post(
+        "/",
+        operation_id="users_create",
+        summary="Create a user",
+        opt={PERMISSION: Permission.USERS_WRITE},
+    )
+    async def create_user(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[UserCreate],
+        principal: CurrentPrincipal,
+        uow: Uow,
+    ) -> UserRead:
         """Passwords are hashed with argon2id; the phone is stored encrypted."""
         user = await use_cases.create_user(
-            NewUser(username=data.username, full_name=data.full_name, password=data.password,
-                    roles=frozenset(data.roles), unit_ids=tuple(data.unit_ids),
-                    language=data.language, phone=data.phone),
-            principal=principal, users=uow.users, units=uow.orgunits,
-            hasher=request.app.state.container.hasher, audit=uow.audit)
+            NewUser(
+                username=data.username,
+                full_name=data.full_name,
+                password=data.password,
+                roles=frozenset(data.roles),
+                unit_ids=tuple(data.unit_ids),
+                language=data.language,
+                phone=data.phone,
+            ),
+            principal=principal,
+            users=uow.users,
+            units=uow.orgunits,
+            hasher=request.app.state.container.hasher,
+            audit=uow.audit,
+        )
         return UserRead.of(user)

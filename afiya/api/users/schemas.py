@@ -33,7 +33,14 @@ class UserRead(msgspec.Struct):
 
     @classmethod
     def of(cls, user: User) -> UserRead:
-        return cls(id=user.id, username=user.username, full_name=user.full_name,
-                   roles=sorted(user.roles), unit_ids=list(user.unit_ids),
-                   unit_paths=list(user.unit_paths), active=user.active,
-                   language=user.language, locked=user.locked_until is not None)
+        return cls(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            roles=sorted(user.roles),
+            unit_ids=list(user.unit_ids),
+            unit_paths=list(user.unit_paths),
+            active=user.active,
+            language=user.language,
+            locked=user.locked_until is not None,
+        )

@@ -71,8 +71,14 @@ class Role(StrEnum):
 
 P = Permission
 _CLINICIAN = {
-    P.ORGUNITS_READ, P.PATIENTS_READ, P.PATIENTS_WRITE, P.CLINICAL_READ, P.CLINICAL_WRITE,
-    P.APPOINTMENTS_READ, P.APPOINTMENTS_WRITE, P.BREAK_THE_GLASS,
+    P.ORGUNITS_READ,
+    P.PATIENTS_READ,
+    P.PATIENTS_WRITE,
+    P.CLINICAL_READ,
+    P.CLINICAL_WRITE,
+    P.APPOINTMENTS_READ,
+    P.APPOINTMENTS_WRITE,
+    P.BREAK_THE_GLASS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -89,39 +95,85 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.ORGUNITS_READ, P.PATIENTS_READ, P.CLINICAL_READ, P.IMAGING_RESULTS_WRITE}
     ),
     Role.RECEPTIONIST: frozenset(
-        {P.ORGUNITS_READ, P.PATIENTS_READ, P.PATIENTS_WRITE, P.APPOINTMENTS_READ,
-         P.APPOINTMENTS_WRITE}
+        {
+            P.ORGUNITS_READ,
+            P.PATIENTS_READ,
+            P.PATIENTS_WRITE,
+            P.APPOINTMENTS_READ,
+            P.APPOINTMENTS_WRITE,
+        }
     ),
     Role.CASHIER: frozenset({P.ORGUNITS_READ, P.PATIENTS_READ, P.BILLING_READ, P.BILLING_WRITE}),
     Role.FACILITY_ADMIN: frozenset(
-        {P.ORGUNITS_READ, P.ORGUNITS_WRITE, P.USERS_READ, P.USERS_WRITE, P.STATISTICS_READ,
-         P.JOBS_ADMIN}
+        {
+            P.ORGUNITS_READ,
+            P.ORGUNITS_WRITE,
+            P.USERS_READ,
+            P.USERS_WRITE,
+            P.STATISTICS_READ,
+            P.JOBS_ADMIN,
+        }
     ),
     Role.AUDITOR: frozenset({P.ORGUNITS_READ, P.USERS_READ, P.AUDIT_READ, P.STATISTICS_READ}),
     Role.PBF_VERIFIER: frozenset({P.ORGUNITS_READ, P.PBF_READ, P.PBF_VERIFY}),
     Role.PBF_MANAGER: frozenset(
-        {P.ORGUNITS_READ, P.PBF_READ, P.PBF_DECLARE, P.PBF_VALIDATE, P.PBF_MANAGE,
-         P.DHIS2_MANAGE, P.STATISTICS_READ}
+        {
+            P.ORGUNITS_READ,
+            P.PBF_READ,
+            P.PBF_DECLARE,
+            P.PBF_VALIDATE,
+            P.PBF_MANAGE,
+            P.DHIS2_MANAGE,
+            P.STATISTICS_READ,
+        }
     ),
     Role.SURVEYOR: frozenset({P.ORGUNITS_READ, P.SURVEYS_COLLECT}),
     Role.HR_MANAGER: frozenset({P.ORGUNITS_READ, P.USERS_READ, P.HR_MANAGE}),
     Role.ASSET_MANAGER: frozenset({P.ORGUNITS_READ, P.ASSETS_MANAGE}),
     Role.DATA_MANAGER: frozenset(
-        {P.ORGUNITS_READ, P.ORGUNITS_WRITE, P.ORGUNITS_IMPORT, P.PATIENTS_READ,
-         P.PATIENTS_MERGE, P.STATISTICS_READ, P.DHIS2_MANAGE, P.PBF_READ}
+        {
+            P.ORGUNITS_READ,
+            P.ORGUNITS_WRITE,
+            P.ORGUNITS_IMPORT,
+            P.PATIENTS_READ,
+            P.PATIENTS_MERGE,
+            P.STATISTICS_READ,
+            P.DHIS2_MANAGE,
+            P.PBF_READ,
+        }
     ),
     Role.SYSTEM_ADMIN: frozenset(
-        {P.ORGUNITS_READ, P.ORGUNITS_WRITE, P.ORGUNITS_IMPORT, P.USERS_READ, P.USERS_WRITE,
-         P.AUDIT_READ, P.JOBS_ADMIN, P.DHIS2_MANAGE}
+        {
+            P.ORGUNITS_READ,
+            P.ORGUNITS_WRITE,
+            P.ORGUNITS_IMPORT,
+            P.USERS_READ,
+            P.USERS_WRITE,
+            P.AUDIT_READ,
+            P.JOBS_ADMIN,
+            P.DHIS2_MANAGE,
+        }
     ),
 }
 
 ROLE_PERMISSIONS = {role: perms | {P.SELF} for role, perms in ROLE_PERMISSIONS.items()}
 
 PATIENT_DATA_PERMISSIONS = frozenset(
-    {P.PATIENTS_READ, P.PATIENTS_WRITE, P.PATIENTS_MERGE, P.CLINICAL_READ, P.CLINICAL_WRITE,
-     P.PRESCRIPTIONS_WRITE, P.DISPENSING_WRITE, P.LAB_RESULTS_WRITE, P.IMAGING_RESULTS_WRITE,
-     P.BILLING_READ, P.BILLING_WRITE, P.APPOINTMENTS_READ, P.APPOINTMENTS_WRITE}
+    {
+        P.PATIENTS_READ,
+        P.PATIENTS_WRITE,
+        P.PATIENTS_MERGE,
+        P.CLINICAL_READ,
+        P.CLINICAL_WRITE,
+        P.PRESCRIPTIONS_WRITE,
+        P.DISPENSING_WRITE,
+        P.LAB_RESULTS_WRITE,
+        P.IMAGING_RESULTS_WRITE,
+        P.BILLING_READ,
+        P.BILLING_WRITE,
+        P.APPOINTMENTS_READ,
+        P.APPOINTMENTS_WRITE,
+    }
 )
 """Permissions that touch patient data: their routes are always audited."""
 

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from afiya.domain.access.permissions import Permission, permissions_of
 from afiya.domain.shared.errors import PermissionDenied
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +66,10 @@ def authorize(principal: Principal, permission: Permission, unit_path: str | Non
     """
     if not has_permission(principal, permission):
         raise PermissionDenied(
-            Message(N_("Your role does not allow this action ({permission})."),
-                    {"permission": permission.value}),
+            Message(
+                N_("Your role does not allow this action ({permission})."),
+                {"permission": permission.value},
+            ),
             code="permission_missing",
             details={"permission": permission.value},
         )

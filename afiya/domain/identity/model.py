@@ -54,6 +54,6 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
     user_id: UUID | None = None
     roles: tuple[str, ...] = field(default=())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from afiya.domain.shared.errors import FieldError
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
@@ -45,20 +45,38 @@ def validate_password(password: str, username: str) -> list[FieldError]:
     """At least 10 characters, not containing the username, not one repeated character."""
     errors: list[FieldError] = []
     if len(password) < 10:
-        errors.append(FieldError("password", Message(
-            N_("The password needs at least {n} characters."), {"n": 10}), "too_short"))
+        errors.append(
+            FieldError(
+                "password",
+                Message(N_("The password needs at least {n} characters."), {"n": 10}),
+                "too_short",
+            )
+        )
     if username and username.lower() in password.lower():
-        errors.append(FieldError("password", Message(
-            N_("The password must not contain the username.")), "weak"))
+        errors.append(
+            FieldError(
+                "password", Message(N_("The password must not contain the username.")), "weak"
+            )
+        )
     if password and len(set(password)) < 4:
-        errors.append(FieldError("password", Message(
-            N_("The password is too easy to guess.")), "weak"))
+        errors.append(
+            FieldError("password", Message(N_("The password is too easy to guess.")), "weak")
+        )
     return errors
 
 
 def validate_username(username: str) -> list[FieldError]:
     if not _USERNAME_RE.match(username):
-        return [FieldError("username", Message(
-            N_("A username has 3 to 64 lowercase letters, digits, dots, dashes or underscores.")),
-            "format")]
+        return [
+            FieldError(
+                "username",
+                Message(
+                    N_(
+                        "A username has 3 to 64 lowercase letters, digits, dots, dashes "
+                        "or underscores."
+                    )
+                ),
+                "format",
+            )
+        ]
     return []

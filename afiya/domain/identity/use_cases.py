@@ -35,7 +35,7 @@ from afiya.domain.shared.errors import (
     RateLimited,
     ValidationFailed,
 )
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 from afiya.domain.shared.ids import uuid7
 
 
@@ -52,22 +52,39 @@ class LoginOutcome:
 
 
 def _principal(user: User) -> Principal:
-    return Principal(user_id=user.id, username=user.username, roles=user.roles,
-                     unit_paths=user.unit_paths)
+    return Principal(
+        user_id=user.id, username=user.username, roles=user.roles, unit_paths=user.unit_paths
+    )
 
 
 async def _issue(
-    user: User, family_id: UUID, *, tokens: AccessTokens, refresh: RefreshTokenStore,
-    now: datetime, refresh_lifetime: timedelta,
+    user: User,
+    family_id: UUID,
+    *,
+    tokens: AccessTokens,
+    refresh: RefreshTokenStore,
+    now: datetime,
+    refresh_lifetime: timedelta,
 ) -> TokenPair:
     access, lifetime = tokens.issue(_principal(user), now)
     raw = secrets.token_urlsafe(32)
-    await refresh.add(RefreshToken(
-        id=uuid7(), user_id=user.id, family_id=family_id, token_hash=hash_refresh_token(raw),
-        issued_at=now, expires_at=now + refresh_lifetime,
-    ))
-    return TokenPair(access_token=access, refresh_token=raw, expires_in=lifetime,
-                     user_id=user.id, roles=tuple(sorted(user.roles)))
+    await refresh.add(
+        RefreshToken(
+            id=uuid7(),
+            user_id=user.id,
+            family_id=family_id,
+            token_hash=hash_refresh_token(raw),
+            issued_at=now,
+            expires_at=now + refresh_lifetime,
+        )
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=raw,
+        expires_in=lifetime,
+        user_id=user.id,
+        roles=tuple(sorted(user.roles)),
+    )
 
 
 async def login(
@@ -92,41 +109,84 @@ async def login(
     """
     now = clock.now()
     user = await users.get_by_username(username.strip().lower())
-    denied = AuthenticationFailed(Message(N_("Wrong username or password.")),
-                                  code="invalid_credentials")
+    denied = AuthenticationFailed(
+        Message(N_("Wrong username or password.")), code="invalid_credentials"
+    )
     if user is None or not user.active:
         hasher.dummy_verify()
-        await audit.record(AuditRecord("auth.login", "user", None, outcome=Outcome.DENIED,
-                                       details={"username": username, "reason": "unknown"}))
+        await audit.record(
+            AuditRecord(
+                "auth.login",
+                "user",
+                None,
+                outcome=Outcome.DENIED,
+                details={"username": username, "reason": "unknown"},
+            )
+        )
         return LoginOutcome(error=denied)
     if user.locked_until and user.locked_until > now:
         seconds = int((user.locked_until - now).total_seconds()) + 1
-        await audit.record(AuditRecord("auth.login", "user", str(user.id),
-                                       outcome=Outcome.DENIED, details={"reason": "locked"}))
-        return LoginOutcome(error=RateLimited(
-            Message(N_("The account is locked after too many failed attempts. "
-                       "Try again in {minutes} minutes."), {"minutes": seconds // 60 + 1}),
-            code="account_locked", details={"retry_after": seconds}))
+        await audit.record(
+            AuditRecord(
+                "auth.login",
+                "user",
+                str(user.id),
+                outcome=Outcome.DENIED,
+                details={"reason": "locked"},
+            )
+        )
+        return LoginOutcome(
+            error=RateLimited(
+                Message(
+                    N_(
+                        "The account is locked after too many failed attempts. "
+                        "Try again in {minutes} minutes."
+                    ),
+                    {"minutes": seconds // 60 + 1},
+                ),
+                code="account_locked",
+                details={"retry_after": seconds},
+            )
+        )
     allowed_at = next_attempt_allowed_at(user.failed_attempts, user.last_failed_at, policy)
     if allowed_at and allowed_at > now:
         seconds = int((allowed_at - now).total_seconds()) + 1
-        await audit.record(AuditRecord("auth.login", "user", str(user.id),
-                                       outcome=Outcome.DENIED, details={"reason": "throttled"}))
-        return LoginOutcome(error=RateLimited(
-            Message(N_("Too many attempts. Wait {seconds} seconds."), {"seconds": seconds}),
-            code="login_throttled", details={"retry_after": seconds}))
+        await audit.record(
+            AuditRecord(
+                "auth.login",
+                "user",
+                str(user.id),
+                outcome=Outcome.DENIED,
+                details={"reason": "throttled"},
+            )
+        )
+        return LoginOutcome(
+            error=RateLimited(
+                Message(N_("Too many attempts. Wait {seconds} seconds."), {"seconds": seconds}),
+                code="login_throttled",
+                details={"retry_after": seconds},
+            )
+        )
     if not hasher.verify(user.password_hash, password):
         attempts = user.failed_attempts + 1
-        await users.record_failure(user.id, attempts, now,
-                                   lock_until_after_failure(attempts, now, policy))
-        await audit.record(AuditRecord("auth.login", "user", str(user.id),
-                                       outcome=Outcome.DENIED,
-                                       details={"reason": "password", "attempts": attempts}))
+        await users.record_failure(
+            user.id, attempts, now, lock_until_after_failure(attempts, now, policy)
+        )
+        await audit.record(
+            AuditRecord(
+                "auth.login",
+                "user",
+                str(user.id),
+                outcome=Outcome.DENIED,
+                details={"reason": "password", "attempts": attempts},
+            )
+        )
         return LoginOutcome(error=denied)
     new_hash = hasher.hash(password) if hasher.needs_rehash(user.password_hash) else None
     await users.record_success(user.id, new_hash)
-    pair = await _issue(user, uuid7(), tokens=tokens, refresh=refresh, now=now,
-                        refresh_lifetime=refresh_lifetime)
+    pair = await _issue(
+        user, uuid7(), tokens=tokens, refresh=refresh, now=now, refresh_lifetime=refresh_lifetime
+    )
     await audit.record(AuditRecord("auth.login", "user", str(user.id)))
     return LoginOutcome(tokens=pair)
 
@@ -149,21 +209,29 @@ async def refresh_session(
     """
     now = clock.now()
     stored = await refresh.get_by_hash(hash_refresh_token(raw_token))
-    invalid = AuthenticationFailed(Message(N_("The session has expired; sign in again.")),
-                                   code="invalid_refresh_token")
+    invalid = AuthenticationFailed(
+        Message(N_("The session has expired; sign in again.")), code="invalid_refresh_token"
+    )
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         return LoginOutcome(error=invalid)
     if stored.used_at is not None or not await refresh.mark_used(stored.id, now):
         await refresh.revoke_family(stored.family_id, now)
-        await audit.record(AuditRecord("auth.refresh_reuse", "user", str(stored.user_id),
-                                       outcome=Outcome.DENIED))
+        await audit.record(
+            AuditRecord("auth.refresh_reuse", "user", str(stored.user_id), outcome=Outcome.DENIED)
+        )
         return LoginOutcome(error=invalid)
     user = await users.get(stored.user_id)
     if user is None or not user.active:
         await refresh.revoke_family(stored.family_id, now)
         return LoginOutcome(error=invalid)
-    pair = await _issue(user, stored.family_id, tokens=tokens, refresh=refresh, now=now,
-                        refresh_lifetime=refresh_lifetime)
+    pair = await _issue(
+        user,
+        stored.family_id,
+        tokens=tokens,
+        refresh=refresh,
+        now=now,
+        refresh_lifetime=refresh_lifetime,
+    )
     return LoginOutcome(tokens=pair)
 
 
@@ -200,31 +268,50 @@ async def create_user(
     if not new.roles:
         errors.append(FieldError("roles", Message(N_("Give at least one role.")), "required"))
     for role in sorted(new.roles - valid_roles):
-        errors.append(FieldError("roles", Message(N_("Unknown role: {role}."), {"role": role}),
-                                 "unknown"))
+        errors.append(
+            FieldError("roles", Message(N_("Unknown role: {role}."), {"role": role}), "unknown")
+        )
     if not new.unit_ids:
-        errors.append(FieldError("unit_ids", Message(
-            N_("Assign the user to at least one organisation unit.")), "required"))
+        errors.append(
+            FieldError(
+                "unit_ids",
+                Message(N_("Assign the user to at least one organisation unit.")),
+                "required",
+            )
+        )
     for index, unit_id in enumerate(new.unit_ids):
         unit = await units.get(unit_id)
         if unit is None:
-            errors.append(FieldError(f"unit_ids.{index}", Message(
-                N_("Organisation unit not found.")), "not_found"))
+            errors.append(
+                FieldError(
+                    f"unit_ids.{index}", Message(N_("Organisation unit not found.")), "not_found"
+                )
+            )
         elif principal is not None and not in_scope(principal, unit.path):
-            errors.append(FieldError(f"unit_ids.{index}", Message(
-                N_("This unit is outside your assignment.")), "out_of_scope"))
+            errors.append(
+                FieldError(
+                    f"unit_ids.{index}",
+                    Message(N_("This unit is outside your assignment.")),
+                    "out_of_scope",
+                )
+            )
     if await users.get_by_username(new.username):
         errors.append(FieldError("username", Message(N_("This username is taken.")), "unique"))
     if errors:
         raise ValidationFailed(errors)
     user = User(
-        id=uuid7(), username=new.username, full_name=new.full_name.strip(),
-        password_hash=hasher.hash(new.password), roles=frozenset(new.roles),
-        unit_ids=tuple(new.unit_ids), language=new.language,
+        id=uuid7(),
+        username=new.username,
+        full_name=new.full_name.strip(),
+        password_hash=hasher.hash(new.password),
+        roles=frozenset(new.roles),
+        unit_ids=tuple(new.unit_ids),
+        language=new.language,
     )
     await users.add(user, phone=new.phone)
-    await audit.record(AuditRecord("user.create", "user", str(user.id),
-                                   details={"roles": sorted(user.roles)}))
+    await audit.record(
+        AuditRecord("user.create", "user", str(user.id), details={"roles": sorted(user.roles)})
+    )
     return replace(user, unit_paths=await users.unit_paths(user.unit_ids))
 
 

@@ -31,7 +31,7 @@ from afiya.domain.orgunits.rules import (
 )
 from afiya.domain.shared.clock import Clock
 from afiya.domain.shared.errors import Conflict, FieldError, NotFound, ValidationFailed
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 from afiya.domain.shared.ids import uuid7
 
 
@@ -70,8 +70,9 @@ async def create_unit(
     """
     parent = await units.get(new.parent_id) if new.parent_id else None
     if new.parent_id and parent is None:
-        raise ValidationFailed([FieldError("parent_id", Message(
-            N_("The parent unit does not exist.")), "not_found")])
+        raise ValidationFailed(
+            [FieldError("parent_id", Message(N_("The parent unit does not exist.")), "not_found")]
+        )
     authorize(principal, Permission.ORGUNITS_WRITE, parent.path if parent else "/")
     errors = validate_new_unit(new, parent)
     uid = new.uid or generate_uid()
@@ -83,12 +84,20 @@ async def create_unit(
         raise ValidationFailed(errors)
     now = clock.now()
     unit = OrgUnit(
-        id=uuid7(), uid=uid, code=new.code, name=new.name.strip(),
-        short_name=new.short_name, kind=new.kind, level=LEVEL_OF_KIND[new.kind],
-        path=child_path(parent, uid), parent_id=parent.id if parent else None,
+        id=uuid7(),
+        uid=uid,
+        code=new.code,
+        name=new.name.strip(),
+        short_name=new.short_name,
+        kind=new.kind,
+        level=LEVEL_OF_KIND[new.kind],
+        path=child_path(parent, uid),
+        parent_id=parent.id if parent else None,
         timezone=new.timezone or (parent.timezone if parent else None),
         currency=new.currency or (parent.currency if parent else None),
-        opening_date=new.opening_date, created_at=now, updated_at=now,
+        opening_date=new.opening_date,
+        created_at=now,
+        updated_at=now,
     )
     await units.add(unit)
     await audit.record(AuditRecord("orgunit.create", "org_unit", str(unit.id)))
@@ -110,8 +119,11 @@ async def update_unit(
         raise NotFound(Message(N_("Organisation unit not found.")))
     authorize(principal, Permission.ORGUNITS_WRITE, unit.path)
     if expected_version is not None and expected_version != unit.version:
-        raise Conflict(Message(N_("The unit was changed by someone else; reload it.")),
-                       code="version_mismatch", details={"current_version": unit.version})
+        raise Conflict(
+            Message(N_("The unit was changed by someone else; reload it.")),
+            code="version_mismatch",
+            details={"current_version": unit.version},
+        )
     errors = validate_settings(changes.timezone, changes.currency)
     if changes.name is not None and not changes.name.strip():
         errors.append(FieldError("name", Message(N_("The name is required.")), "required"))
@@ -123,8 +135,9 @@ async def update_unit(
         raise ValidationFailed(errors)
     updates = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
     updated = await units.update(dataclasses.replace(unit, **updates))
-    await audit.record(AuditRecord("orgunit.update", "org_unit", str(unit.id),
-                                   details={"fields": sorted(updates)}))
+    await audit.record(
+        AuditRecord("orgunit.update", "org_unit", str(unit.id), details={"fields": sorted(updates)})
+    )
     return updated
 
 
@@ -137,8 +150,7 @@ async def delete_unit(
         raise NotFound(Message(N_("Organisation unit not found.")))
     authorize(principal, Permission.ORGUNITS_WRITE, unit.path)
     if await units.has_children(unit.id):
-        raise Conflict(Message(N_("Remove or move the units below it first.")),
-                       code="has_children")
+        raise Conflict(Message(N_("Remove or move the units below it first.")), code="has_children")
     await units.delete(unit)
     await audit.record(AuditRecord("orgunit.delete", "org_unit", str(unit.id)))
 
@@ -184,8 +196,15 @@ async def import_dhis2_units(
     authorize(principal, Permission.ORGUNITS_IMPORT)
     rows = payload.get("organisationUnits")
     if not isinstance(rows, list):
-        raise ValidationFailed([FieldError("organisationUnits", Message(
-            N_("The file has no organisationUnits list.")), "required")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "organisationUnits",
+                    Message(N_("The file has no organisationUnits list.")),
+                    "required",
+                )
+            ]
+        )
     kinds = dict(level_kinds or KIND_OF_LEVEL)
     defaults = defaults or {}
 
@@ -204,7 +223,9 @@ async def import_dhis2_units(
         if not is_valid_uid(uid):
             errors.append((uid, "invalid uid"))
             continue
-        parent_uid = (row.get("parent") or {}).get("id") if isinstance(row.get("parent"), Mapping) else None
+        parent_uid = (
+            (row.get("parent") or {}).get("id") if isinstance(row.get("parent"), Mapping) else None
+        )
         parent = known.get(parent_uid) if parent_uid else None
         if parent_uid and parent is None:
             parent = await units.get_by_uid(parent_uid)
@@ -216,7 +237,8 @@ async def import_dhis2_units(
         if existing is not None:
             # Updating a unit the caller owns; moving it needs the new parent too.
             allowed = in_scope(principal, existing.path) and (
-                parent is None or in_scope(principal, parent.path))
+                parent is None or in_scope(principal, parent.path)
+            )
         if not allowed:
             errors.append((uid, "outside your assignment"))
             continue
@@ -241,10 +263,13 @@ async def import_dhis2_units(
             values.setdefault("code", None)
             values.setdefault("short_name", None)
             unit = OrgUnit(
-                id=uuid7(), uid=uid,
+                id=uuid7(),
+                uid=uid,
                 timezone=(parent.timezone if parent else defaults.get("timezone")),
                 currency=(parent.currency if parent else defaults.get("currency")),
-                created_at=now, updated_at=now, **values,
+                created_at=now,
+                updated_at=now,
+                **values,
             )
             await units.add(unit)
             created += 1
@@ -256,8 +281,17 @@ async def import_dhis2_units(
                 await units.update(unit)
                 updated += 1
         known[uid] = unit
-    await audit.record(AuditRecord("orgunit.import", "org_unit", None, details={
-        "created": created, "updated": updated, "unchanged": unchanged, "errors": len(errors)}))
+    await audit.record(
+        AuditRecord(
+            "orgunit.import",
+            "org_unit",
+            None,
+            details={
+                "created": created,
+                "updated": updated,
+                "unchanged": unchanged,
+                "errors": len(errors),
+            },
+        )
+    )
     return ImportReport(created, updated, unchanged, tuple(errors))
-
-

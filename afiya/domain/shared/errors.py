@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 
 
 @dataclass(frozen=True, slots=True)

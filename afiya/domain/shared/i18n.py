@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def N_(msgid: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(msgid: str) -> str:
     """Mark ``msgid`` for extraction; return it unchanged."""
     return msgid
 

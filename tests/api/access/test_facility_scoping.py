@@ -8,8 +8,9 @@ from afiya.adapters.db.models import AuditEventRow
 
 
 async def _facility(client, headers, code):
-    response = await client.get("/api/v1/org-units/", params={"kind": "facility", "limit": 200},
-                                headers=headers)
+    response = await client.get(
+        "/api/v1/org-units/", params={"kind": "facility", "limit": 200}, headers=headers
+    )
     return next(u for u in response.json()["items"] if u["code"] == code)
 
 
@@ -26,9 +27,18 @@ async def test_nurse_of_facility_a_cannot_read_facility_b_and_the_denial_is_audi
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "out_of_scope"
     async with container.sessions() as session:
-        denials = (await session.execute(select(AuditEventRow).where(
-            AuditEventRow.action == "access.denied",
-            AuditEventRow.username == "demo.nurse"))).scalars().all()
+        denials = (
+            (
+                await session.execute(
+                    select(AuditEventRow).where(
+                        AuditEventRow.action == "access.denied",
+                        AuditEventRow.username == "demo.nurse",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert [d.resource_id for d in denials] == [facility_b["id"]]
     assert denials[0].outcome == "denied"
 

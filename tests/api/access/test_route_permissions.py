@@ -8,8 +8,13 @@ from afiya.api.app import create_app
 from afiya.api.security import OPENAPI_PATH, declared_permission, is_auto_options, is_public
 from tests.conftest import asgi_client
 
-PUBLIC_ROUTES = {"/health/live", "/health/ready", "/api/v1/auth/login",
-                 "/api/v1/auth/refresh", "/metrics"}
+PUBLIC_ROUTES = {
+    "/health/live",
+    "/health/ready",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/metrics",
+}
 
 
 def _routes(app):
@@ -35,10 +40,14 @@ def test_every_route_declares_a_permission_or_is_a_known_public_route():
 
 def test_every_route_has_an_operation_id_and_summary():
     app = create_app(None, start_jobs=False)
-    missing = [path for path, handler in _routes(app)
-               if not path.startswith(OPENAPI_PATH) and path != "/metrics"
-               and not is_auto_options(handler)
-               and (not handler.operation_id or not handler.summary)]
+    missing = [
+        path
+        for path, handler in _routes(app)
+        if not path.startswith(OPENAPI_PATH)
+        and path != "/metrics"
+        and not is_auto_options(handler)
+        and (not handler.operation_id or not handler.summary)
+    ]
     assert missing == []
 
 

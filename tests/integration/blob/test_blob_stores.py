@@ -30,7 +30,9 @@ def s3_endpoint():
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -67,8 +69,9 @@ async def test_local_blob_store_round_trip_and_refuses_path_escape(tmp_path):
 
 
 async def test_s3_blob_store_round_trip(s3_endpoint):
-    store = S3BlobStore(endpoint_url=s3_endpoint, bucket="afiya-test", access_key="test",
-                        secret_key="test")
+    store = S3BlobStore(
+        endpoint_url=s3_endpoint, bucket="afiya-test", access_key="test", secret_key="test"
+    )
     await store.ensure_bucket()
     await _exercise(store)
 
@@ -76,9 +79,14 @@ async def test_s3_blob_store_round_trip(s3_endpoint):
 async def test_readiness_checks_the_s3_store(settings, s3_endpoint):
     from afiya.api.app import create_app
 
-    s3_settings = replace(settings, blob_store="s3", s3_endpoint_url=s3_endpoint,
-                          s3_bucket=f"afiya-ready-{uuid.uuid4().hex[:8]}", s3_access_key="k",
-                          s3_secret_key="s")
+    s3_settings = replace(
+        settings,
+        blob_store="s3",
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket=f"afiya-ready-{uuid.uuid4().hex[:8]}",
+        s3_access_key="k",
+        s3_secret_key="s",
+    )
     container = build(s3_settings, hasher=FAST_HASHER)
     try:
         async with asgi_client(create_app(container, start_jobs=False)) as client:

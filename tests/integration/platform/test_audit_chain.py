@@ -14,10 +14,19 @@ from afiya.domain.audit.model import AuditRecord
 
 
 def _verify_cli(settings) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AFIYA_DATABASE_URL": settings.database_url,
-           "AFIYA_VAR_DIR": str(settings.var_dir)}
-    return subprocess.run([sys.executable, "-m", "afiya.cli", "audit", "verify"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "AFIYA_DATABASE_URL": settings.database_url,
+        "AFIYA_VAR_DIR": str(settings.var_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "afiya.cli", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def _write_events(container, count=5):
@@ -39,10 +48,18 @@ async def test_an_untouched_chain_verifies(container, settings):
 async def test_editing_one_row_by_sql_names_that_event(container, settings):
     await _write_events(container)
     async with container.sessions() as session:
-        victim = (await session.execute(select(AuditEventRow).where(
-            AuditEventRow.action == "test.event", AuditEventRow.resource_id == "2"))).scalar_one()
-        await session.execute(update(AuditEventRow).where(AuditEventRow.seq == victim.seq)
-                              .values(username="someone-else"))
+        victim = (
+            await session.execute(
+                select(AuditEventRow).where(
+                    AuditEventRow.action == "test.event", AuditEventRow.resource_id == "2"
+                )
+            )
+        ).scalar_one()
+        await session.execute(
+            update(AuditEventRow)
+            .where(AuditEventRow.seq == victim.seq)
+            .values(username="someone-else")
+        )
         await session.commit()
     result = _verify_cli(settings)
     assert result.returncode == 1

@@ -15,12 +15,22 @@ PHONE = "+22236123456"
 
 async def _create_user_with_phone(client, auth, username="agent.phone", phone=PHONE):
     admin = await auth("demo.facility_admin")
-    units = (await client.get("/api/v1/org-units/", params={"q": "CH-TZ"},
-                              headers=admin)).json()["items"]
+    units = (await client.get("/api/v1/org-units/", params={"q": "CH-TZ"}, headers=admin)).json()[
+        "items"
+    ]
     facility = next(u for u in units if u["code"] == "CH-TZ")
-    response = await client.post("/api/v1/users/", headers=admin, json={
-        "username": username, "full_name": "Agent", "password": "Long-enough-pass-1",
-        "roles": ["nurse"], "unit_ids": [facility["id"]], "phone": phone})
+    response = await client.post(
+        "/api/v1/users/",
+        headers=admin,
+        json={
+            "username": username,
+            "full_name": "Agent",
+            "password": "Long-enough-pass-1",
+            "roles": ["nurse"],
+            "unit_ids": [facility["id"]],
+            "phone": phone,
+        },
+    )
     assert response.status_code == 201, response.text
     return admin, response.json()
 
@@ -28,8 +38,11 @@ async def _create_user_with_phone(client, auth, username="agent.phone", phone=PH
 async def test_the_raw_row_holds_no_plaintext_phone(client, auth, container):
     await _create_user_with_phone(client, auth)
     async with container.engine.connect() as conn:
-        rows = (await conn.execute(text(
-            "SELECT * FROM app_user WHERE username = 'agent.phone'"))).mappings().all()
+        rows = (
+            (await conn.execute(text("SELECT * FROM app_user WHERE username = 'agent.phone'")))
+            .mappings()
+            .all()
+        )
     raw = repr(dict(rows[0]))
     assert PHONE not in raw and PHONE[4:] not in raw
     assert rows[0]["phone_enc"] is not None and rows[0]["phone_bidx"] is not None
@@ -50,10 +63,12 @@ async def test_a_ciphertext_moved_to_another_row_does_not_decrypt(client, auth, 
         one = await uow.users.get_by_username("agent.one")
         two = await uow.users.get_by_username("agent.two")
         assert await uow.users.phone_of(one.id) == PHONE
-        stolen = (await uow.session.execute(
-            select(UserRow.phone_enc).where(UserRow.id == one.id))).scalar_one()
-        await uow.session.execute(update(UserRow).where(UserRow.id == two.id)
-                                  .values(phone_enc=stolen))
+        stolen = (
+            await uow.session.execute(select(UserRow.phone_enc).where(UserRow.id == one.id))
+        ).scalar_one()
+        await uow.session.execute(
+            update(UserRow).where(UserRow.id == two.id).values(phone_enc=stolen)
+        )
         with pytest.raises(DecryptionError):
             await uow.users.phone_of(two.id)
 
@@ -65,8 +80,11 @@ async def test_key_rotation_rewraps_and_old_values_still_decrypt(client, auth, c
     async with container.sessions() as session:
         changed = await rewrap_all(session, cipher)
         await session.commit()
-        blob, user_id = (await session.execute(select(UserRow.phone_enc, UserRow.id).where(
-            UserRow.username == "agent.phone"))).one()
+        blob, user_id = (
+            await session.execute(
+                select(UserRow.phone_enc, UserRow.id).where(UserRow.username == "agent.phone")
+            )
+        ).one()
     assert changed == 1
     assert cipher.key_id_of(blob) == "t2"
     assert cipher.decrypt(blob, f"app_user:{user_id}:phone") == PHONE

@@ -26,7 +26,7 @@ def redis_url():
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         missing_service("Redis", exc)
     return REDIS_URL
 
@@ -35,9 +35,13 @@ def redis_url():
 async def arq_container(settings, redis_url):
     from dataclasses import replace
 
-    arq_settings = replace(settings, job_queue="arq", redis_url=redis_url,
-                           arq_queue_name=f"afiya:test:{uuid.uuid4().hex[:8]}",
-                           job_timeout_seconds=2)
+    arq_settings = replace(
+        settings,
+        job_queue="arq",
+        redis_url=redis_url,
+        arq_queue_name=f"afiya:test:{uuid.uuid4().hex[:8]}",
+        job_timeout_seconds=2,
+    )
     built = build(arq_settings, hasher=FAST_HASHER)
     yield built
     await built.close()
@@ -45,15 +49,29 @@ async def arq_container(settings, redis_url):
 
 def _start_worker(container) -> subprocess.Popen[bytes]:
     s = container.settings
-    env = {**os.environ, "AFIYA_DATABASE_URL": s.database_url, "AFIYA_VAR_DIR": str(s.var_dir),
-           "AFIYA_JOB_QUEUE": "arq", "AFIYA_REDIS_URL": s.redis_url,
-           "AFIYA_ARQ_QUEUE_NAME": s.arq_queue_name, "AFIYA_JOB_TIMEOUT_SECONDS": "2",
-           "AFIYA_JOB_MODULES": "tests.integration.platform.job_handlers",
-           "AFIYA_ENCRYPTION_KEYS": TEST_KEYS, "AFIYA_BLIND_INDEX_KEY": TEST_BLIND_KEY,
-           "AFIYA_JWT_SECRET": s.jwt_secret, "AFIYA_NODE_ID": "test-node",
-           "AFIYA_LOG_JSON": "false", "AFIYA_LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "afiya.cli", "worker"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "AFIYA_DATABASE_URL": s.database_url,
+        "AFIYA_VAR_DIR": str(s.var_dir),
+        "AFIYA_JOB_QUEUE": "arq",
+        "AFIYA_REDIS_URL": s.redis_url,
+        "AFIYA_ARQ_QUEUE_NAME": s.arq_queue_name,
+        "AFIYA_JOB_TIMEOUT_SECONDS": "2",
+        "AFIYA_JOB_MODULES": "tests.integration.platform.job_handlers",
+        "AFIYA_ENCRYPTION_KEYS": TEST_KEYS,
+        "AFIYA_BLIND_INDEX_KEY": TEST_BLIND_KEY,
+        "AFIYA_JWT_SECRET": s.jwt_secret,
+        "AFIYA_NODE_ID": "test-node",
+        "AFIYA_LOG_JSON": "false",
+        "AFIYA_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "afiya.cli", "worker"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 async def _wait_for_status(container, job_id, status, timeout=60.0):
@@ -69,9 +87,13 @@ async def _wait_for_status(container, job_id, status, timeout=60.0):
 
 async def _effects(container, tag):
     async with container.sessions() as session:
-        return (await session.execute(select(func.count()).select_from(AuditEventRow).where(
-            AuditEventRow.action == "test.job_effect",
-            AuditEventRow.resource_id == tag))).scalar_one()
+        return (
+            await session.execute(
+                select(func.count())
+                .select_from(AuditEventRow)
+                .where(AuditEventRow.action == "test.job_effect", AuditEventRow.resource_id == tag)
+            )
+        ).scalar_one()
 
 
 def _stop(process):
@@ -88,8 +110,9 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_job_takes_effect_once
 ):
     marker = tmp_path / "crashed"
     async with arq_container.uow(SYSTEM_CONTEXT) as uow:
-        job_id = await uow.jobs.schedule(JobRequest(
-            "test.crash_once", {"tag": "crash", "marker": str(marker)}, "crash-1"))
+        job_id = await uow.jobs.schedule(
+            JobRequest("test.crash_once", {"tag": "crash", "marker": str(marker)}, "crash-1")
+        )
         await uow.commit()  # dispatches to ARQ after the commit
     first = _start_worker(arq_container)
     try:
@@ -110,8 +133,9 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_job_takes_effect_once
 
 async def test_a_job_delivered_twice_by_arq_takes_effect_once(arq_container):
     async with arq_container.uow(SYSTEM_CONTEXT) as uow:
-        job_id = await uow.jobs.schedule(JobRequest("test.record_effect", {"tag": "twice"},
-                                                    "twice-1"))
+        job_id = await uow.jobs.schedule(
+            JobRequest("test.record_effect", {"tag": "twice"}, "twice-1")
+        )
         await uow.commit()
     await arq_container.queue.enqueue(job_id, attempt=99)  # a second, distinct ARQ job
     worker = _start_worker(arq_container)

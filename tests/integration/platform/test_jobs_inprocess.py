@@ -14,15 +14,20 @@ from tests.integration.platform import job_handlers
 
 async def _effects(container, tag):
     async with container.sessions() as session:
-        return (await session.execute(select(func.count()).select_from(AuditEventRow).where(
-            AuditEventRow.action == "test.job_effect",
-            AuditEventRow.resource_id == tag))).scalar_one()
+        return (
+            await session.execute(
+                select(func.count())
+                .select_from(AuditEventRow)
+                .where(AuditEventRow.action == "test.job_effect", AuditEventRow.resource_id == tag)
+            )
+        ).scalar_one()
 
 
 async def _job(container, key):
     async with container.sessions() as session:
-        return (await session.execute(select(JobRow).where(
-            JobRow.idempotency_key == key))).scalar_one_or_none()
+        return (
+            await session.execute(select(JobRow).where(JobRow.idempotency_key == key))
+        ).scalar_one_or_none()
 
 
 async def _schedule(container, name, key, **args):
@@ -66,8 +71,9 @@ async def test_scheduling_the_same_idempotency_key_twice_gives_one_job(container
 
 async def test_a_failed_attempt_rolls_back_its_effects_and_is_retried(container, tmp_path):
     container.runner.register_all(job_handlers.HANDLERS)
-    job_id = await _schedule(container, "test.fail_once", "retry-1", tag="retry",
-                             marker=str(tmp_path / "marker"))
+    job_id = await _schedule(
+        container, "test.fail_once", "retry-1", tag="retry", marker=str(tmp_path / "marker")
+    )
     assert await container.runner.execute(job_id) == "retry"
     job = await _job(container, "retry-1")
     assert job.status == "pending" and job.attempts == 1 and "transient" in job.last_error

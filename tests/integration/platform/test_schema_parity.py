@@ -18,11 +18,24 @@ from afiya.adapters.db.models import Base
 from tests.conftest import _pg_admin, _pg_database_url, missing_service
 
 FAMILIES = {
-    "INTEGER": "integer", "BIGINT": "integer", "SMALLINT": "integer",
-    "VARCHAR": "string", "CHAR": "uuid", "UUID": "uuid", "TEXT": "text",
-    "DATETIME": "datetime", "TIMESTAMP": "datetime", "DATE": "date", "BOOLEAN": "boolean",
-    "JSON": "json", "BLOB": "binary", "BYTEA": "binary", "NUMERIC": "numeric", "FLOAT": "float",
-    "DOUBLE PRECISION": "float", "REAL": "float",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "SMALLINT": "integer",
+    "VARCHAR": "string",
+    "CHAR": "uuid",
+    "UUID": "uuid",
+    "TEXT": "text",
+    "DATETIME": "datetime",
+    "TIMESTAMP": "datetime",
+    "DATE": "date",
+    "BOOLEAN": "boolean",
+    "JSON": "json",
+    "BLOB": "binary",
+    "BYTEA": "binary",
+    "NUMERIC": "numeric",
+    "FLOAT": "float",
+    "DOUBLE PRECISION": "float",
+    "REAL": "float",
 }
 
 
@@ -41,17 +54,22 @@ def _describe(connection: sa.Connection) -> dict[str, Any]:
     inspector = sa.inspect(connection)
     schema: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names()):
-        columns = {c["name"]: (_family(c["type"]), c["nullable"])
-                   for c in inspector.get_columns(table)}
+        columns = {
+            c["name"]: (_family(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+        }
         schema[table] = {
             "columns": columns,
             "pk": sorted(inspector.get_pk_constraint(table)["constrained_columns"]),
-            "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"])
-                          for f in inspector.get_foreign_keys(table)),
-            "indexes": sorted((tuple(i["column_names"]), bool(i["unique"]))
-                              for i in inspector.get_indexes(table)),
-            "uniques": sorted(tuple(u["column_names"])
-                              for u in inspector.get_unique_constraints(table)),
+            "fks": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"])
+                for f in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)
+            ),
+            "uniques": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
+            ),
         }
     return schema
 
@@ -61,8 +79,11 @@ async def _inspect(url: str) -> tuple[dict[str, Any], list[Any]]:
     try:
         async with engine.connect() as conn:
             schema = await conn.run_sync(_describe)
-            diff = await conn.run_sync(lambda c: compare_metadata(
-                MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata))
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
+            )
         return schema, diff
     finally:
         await engine.dispose()
@@ -73,8 +94,11 @@ def _normalise_uniques(schema: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for table, info in schema.items():
         unique_sets = set(info["uniques"]) | {cols for cols, unique in info["indexes"] if unique}
-        out[table] = {**info, "uniques": sorted(unique_sets),
-                      "indexes": sorted(cols for cols, unique in info["indexes"] if not unique)}
+        out[table] = {
+            **info,
+            "uniques": sorted(unique_sets),
+            "indexes": sorted(cols for cols, unique in info["indexes"] if not unique),
+        }
     return out
 
 
@@ -83,7 +107,7 @@ def empty_pg_url():
     name = f"afiya_schema_{uuid.uuid4().hex[:10]}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         missing_service("PostgreSQL", exc)
     yield _pg_database_url(name)
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -12,10 +12,10 @@ from afiya.adapters.db.base import session_now
 from afiya.adapters.db.models.platform import AuditEventRow, AuditHead
 from afiya.domain.audit.model import (
     AuditContext,
-    ChainBreak,
-    ChainVerifier,
     AuditEvent,
     AuditRecord,
+    ChainBreak,
+    ChainVerifier,
     Outcome,
     canonical_payload,
     chain_hash,
@@ -34,11 +34,14 @@ async def append_events(
     """
     if not records:
         return
-    head = (await session.execute(
-        update(AuditHead).where(AuditHead.id == 1)
-        .values(last_seq=AuditHead.last_seq + len(records))
-        .returning(AuditHead.last_seq, AuditHead.last_hash)
-    )).one()
+    head = (
+        await session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(last_seq=AuditHead.last_seq + len(records))
+            .returning(AuditHead.last_seq, AuditHead.last_hash)
+        )
+    ).one()
     seq = int(head.last_seq) - len(records)
     prev = str(head.last_hash)
     now = session_now(session)
@@ -47,16 +50,29 @@ async def append_events(
         seq += 1
         event_id = uuid7()
         digest = chain_hash(prev, canonical_payload(seq, event_id, now, context, record))
-        rows.append({
-            "seq": seq, "id": event_id, "occurred_at": now, "user_id": context.user_id,
-            "username": context.username, "roles": context.roles, "action": record.action,
-            "resource_type": record.resource_type, "resource_id": record.resource_id,
-            "patient_id": record.patient_id, "outcome": record.outcome.value,
-            "purpose": context.purpose, "ip": context.ip,
-            "user_agent": (context.user_agent or "")[:255] or None, "node": context.node,
-            "request_id": context.request_id, "details": dict(record.details),
-            "prev_hash": prev, "hash": digest,
-        })
+        rows.append(
+            {
+                "seq": seq,
+                "id": event_id,
+                "occurred_at": now,
+                "user_id": context.user_id,
+                "username": context.username,
+                "roles": context.roles,
+                "action": record.action,
+                "resource_type": record.resource_type,
+                "resource_id": record.resource_id,
+                "patient_id": record.patient_id,
+                "outcome": record.outcome.value,
+                "purpose": context.purpose,
+                "ip": context.ip,
+                "user_agent": (context.user_agent or "")[:255] or None,
+                "node": context.node,
+                "request_id": context.request_id,
+                "details": dict(record.details),
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
         prev = digest
     await session.execute(insert(AuditEventRow), rows)
     await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
@@ -89,17 +105,29 @@ class SqlAuditLog:
 def _to_event(row: AuditEventRow) -> AuditEvent:
     occurred = row.occurred_at
     return AuditEvent(
-        seq=row.seq, id=row.id, occurred_at=occurred,
+        seq=row.seq,
+        id=row.id,
+        occurred_at=occurred,
         context=AuditContext(
-            user_id=row.user_id, username=row.username, roles=row.roles, ip=row.ip,
-            user_agent=row.user_agent, node=row.node, request_id=row.request_id,
+            user_id=row.user_id,
+            username=row.username,
+            roles=row.roles,
+            ip=row.ip,
+            user_agent=row.user_agent,
+            node=row.node,
+            request_id=row.request_id,
             purpose=row.purpose,
         ),
         record=AuditRecord(
-            action=row.action, resource_type=row.resource_type, resource_id=row.resource_id,
-            patient_id=row.patient_id, outcome=Outcome(row.outcome), details=row.details,
+            action=row.action,
+            resource_type=row.resource_type,
+            resource_id=row.resource_id,
+            patient_id=row.patient_id,
+            outcome=Outcome(row.outcome),
+            details=row.details,
         ),
-        prev_hash=row.prev_hash, hash=row.hash,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
     )
 
 
@@ -110,9 +138,18 @@ class SqlAuditStore:
     async def iter_events(self, after_seq: int = 0, batch: int = 2000) -> AsyncIterator[AuditEvent]:
         last = after_seq
         while True:
-            rows = (await self._session.execute(
-                select(AuditEventRow).where(AuditEventRow.seq > last)
-                .order_by(AuditEventRow.seq).limit(batch))).scalars().all()
+            rows = (
+                (
+                    await self._session.execute(
+                        select(AuditEventRow)
+                        .where(AuditEventRow.seq > last)
+                        .order_by(AuditEventRow.seq)
+                        .limit(batch)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             if not rows:
                 return
             for row in rows:
@@ -120,7 +157,11 @@ class SqlAuditStore:
             last = rows[-1].seq
 
     async def list(
-        self, *, patient_id: UUID | None, user_id: UUID | None, after_seq: int | None,
+        self,
+        *,
+        patient_id: UUID | None,
+        user_id: UUID | None,
+        after_seq: int | None,
         limit: int,
     ) -> list[AuditEvent]:
         stmt = select(AuditEventRow).order_by(AuditEventRow.seq.desc()).limit(limit)
@@ -146,6 +187,7 @@ async def verify_stored_chain(session: AsyncSession) -> tuple[int, ChainBreak | 
             return verifier.checked, broken
     head = (await session.execute(select(AuditHead).where(AuditHead.id == 1))).scalar_one()
     if head.last_hash != verifier.previous or head.last_seq != verifier.checked:
-        return verifier.checked, ChainBreak(head.last_seq, UUID(int=0),
-                                            "events missing after the last stored one")
+        return verifier.checked, ChainBreak(
+            head.last_seq, UUID(int=0), "events missing after the last stored one"
+        )
     return verifier.checked, None

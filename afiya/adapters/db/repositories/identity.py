@@ -44,20 +44,35 @@ class SqlUserRepository:
         users = []
         for row in rows:
             units = assignments.get(row.id, [])
-            users.append(User(
-                id=row.id, username=row.username, full_name=row.full_name,
-                password_hash=row.password_hash,
-                roles=frozenset(r for r in row.roles.split(",") if r),
-                unit_ids=tuple(u for u, _ in units), unit_paths=tuple(p for _, p in units),
-                active=row.active, language=row.language,
-                failed_attempts=row.failed_attempts, last_failed_at=row.last_failed_at,
-                locked_until=row.locked_until, version=row.version,
-            ))
+            users.append(
+                User(
+                    id=row.id,
+                    username=row.username,
+                    full_name=row.full_name,
+                    password_hash=row.password_hash,
+                    roles=frozenset(r for r in row.roles.split(",") if r),
+                    unit_ids=tuple(u for u, _ in units),
+                    unit_paths=tuple(p for _, p in units),
+                    active=row.active,
+                    language=row.language,
+                    failed_attempts=row.failed_attempts,
+                    last_failed_at=row.last_failed_at,
+                    locked_until=row.locked_until,
+                    version=row.version,
+                )
+            )
         return users
 
     async def _one(self, *where: object) -> User | None:
-        rows = (await self._session.execute(
-            select(UserRow).where(UserRow.deleted_at.is_(None), *where))).scalars().all()  # type: ignore[arg-type]
+        rows = (
+            (
+                await self._session.execute(
+                    select(UserRow).where(UserRow.deleted_at.is_(None), *where)
+                )
+            )
+            .scalars()
+            .all()
+        )  # type: ignore[arg-type]
         users = await self._hydrate(rows)
         return users[0] if users else None
 
@@ -89,22 +104,34 @@ class SqlUserRepository:
         await self._session.flush()
 
     async def list(self, scope: Scope, *, after: str | None, limit: int) -> list[User]:
-        in_scope = (select(UserUnitRow.user_id)
-                    .join(OrgUnitRow, OrgUnitRow.id == UserUnitRow.unit_id)
-                    .where(scope_clause(OrgUnitRow.path, scope)))  # type: ignore[arg-type]
+        in_scope = (
+            select(UserUnitRow.user_id)
+            .join(OrgUnitRow, OrgUnitRow.id == UserUnitRow.unit_id)
+            .where(scope_clause(OrgUnitRow.path, scope))
+        )  # type: ignore[arg-type]
         stmt = select(UserRow).where(UserRow.deleted_at.is_(None), UserRow.id.in_(in_scope))
         if after:
             stmt = stmt.where(UserRow.username > after)
-        rows = (await self._session.execute(
-            stmt.order_by(UserRow.username).limit(limit))).scalars().all()
+        rows = (
+            (await self._session.execute(stmt.order_by(UserRow.username).limit(limit)))
+            .scalars()
+            .all()
+        )
         return await self._hydrate(rows)
 
     async def add(self, user: User, *, phone: str | None = None) -> None:
-        self._session.add(UserRow(
-            id=user.id, username=user.username, full_name=user.full_name,
-            password_hash=user.password_hash, roles=",".join(sorted(user.roles)),
-            active=user.active, language=user.language, failed_attempts=0,
-        ))
+        self._session.add(
+            UserRow(
+                id=user.id,
+                username=user.username,
+                full_name=user.full_name,
+                password_hash=user.password_hash,
+                roles=",".join(sorted(user.roles)),
+                active=user.active,
+                language=user.language,
+                failed_attempts=0,
+            )
+        )
         await self._session.flush()
         for unit_id in user.unit_ids:
             self._session.add(UserUnitRow(user_id=user.id, unit_id=unit_id))
@@ -137,7 +164,8 @@ class SqlUserRepository:
 
     async def unit_paths(self, unit_ids: Sequence[UUID]) -> tuple[str, ...]:
         rows = await self._session.execute(
-            select(OrgUnitRow.path).where(OrgUnitRow.id.in_(list(unit_ids))))
+            select(OrgUnitRow.path).where(OrgUnitRow.id.in_(list(unit_ids)))
+        )
         return tuple(sorted(p for (p,) in rows))
 
 
@@ -146,23 +174,35 @@ class SqlRefreshTokenStore:
         self._session = session
 
     async def add(self, token: RefreshToken) -> None:
-        self._session.add(RefreshTokenRow(
-            id=token.id, user_id=token.user_id, family_id=token.family_id,
-            token_hash=token.token_hash, issued_at=token.issued_at,
-            expires_at=token.expires_at,
-        ))
+        self._session.add(
+            RefreshTokenRow(
+                id=token.id,
+                user_id=token.user_id,
+                family_id=token.family_id,
+                token_hash=token.token_hash,
+                issued_at=token.issued_at,
+                expires_at=token.expires_at,
+            )
+        )
         await self._session.flush()
 
     async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
-        row = (await self._session.execute(
-            select(RefreshTokenRow).where(RefreshTokenRow.token_hash == token_hash)
-        )).scalar_one_or_none()
+        row = (
+            await self._session.execute(
+                select(RefreshTokenRow).where(RefreshTokenRow.token_hash == token_hash)
+            )
+        ).scalar_one_or_none()
         if row is None:
             return None
         return RefreshToken(
-            id=row.id, user_id=row.user_id, family_id=row.family_id,
-            token_hash=row.token_hash, issued_at=row.issued_at, expires_at=row.expires_at,
-            used_at=row.used_at, revoked_at=row.revoked_at,
+            id=row.id,
+            user_id=row.user_id,
+            family_id=row.family_id,
+            token_hash=row.token_hash,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+            revoked_at=row.revoked_at,
         )
 
     async def mark_used(self, token_id: UUID, at: datetime) -> bool:

@@ -33,16 +33,38 @@ def scope_clause(column: object, scope: Scope) -> object:
 
 def _to_domain(row: OrgUnitRow) -> OrgUnit:
     return OrgUnit(
-        id=row.id, uid=row.uid, code=row.code, name=row.name, short_name=row.short_name,
-        kind=UnitKind(row.kind), level=row.level, path=row.path, parent_id=row.parent_id,
-        timezone=row.timezone, currency=row.currency, opening_date=row.opening_date,
-        closed_date=row.closed_date, version=row.version, created_at=row.created_at,
+        id=row.id,
+        uid=row.uid,
+        code=row.code,
+        name=row.name,
+        short_name=row.short_name,
+        kind=UnitKind(row.kind),
+        level=row.level,
+        path=row.path,
+        parent_id=row.parent_id,
+        timezone=row.timezone,
+        currency=row.currency,
+        opening_date=row.opening_date,
+        closed_date=row.closed_date,
+        version=row.version,
+        created_at=row.created_at,
         updated_at=row.updated_at,
     )
 
 
-_FIELDS = ("uid", "code", "name", "short_name", "level", "path", "parent_id", "timezone",
-           "currency", "opening_date", "closed_date")
+_FIELDS = (
+    "uid",
+    "code",
+    "name",
+    "short_name",
+    "level",
+    "path",
+    "parent_id",
+    "timezone",
+    "currency",
+    "opening_date",
+    "closed_date",
+)
 
 
 class SqlOrgUnitRepository:
@@ -53,30 +75,34 @@ class SqlOrgUnitRepository:
         return select(OrgUnitRow).where(OrgUnitRow.deleted_at.is_(None))
 
     async def _row(self, unit_id: UUID) -> OrgUnitRow | None:
-        return (await self._session.execute(
-            self._live().where(OrgUnitRow.id == unit_id))).scalar_one_or_none()
+        return (
+            await self._session.execute(self._live().where(OrgUnitRow.id == unit_id))
+        ).scalar_one_or_none()
 
     async def get(self, unit_id: UUID) -> OrgUnit | None:
         row = await self._row(unit_id)
         return _to_domain(row) if row else None
 
     async def get_by_uid(self, uid: str) -> OrgUnit | None:
-        row = (await self._session.execute(
-            self._live().where(OrgUnitRow.uid == uid))).scalar_one_or_none()
+        row = (
+            await self._session.execute(self._live().where(OrgUnitRow.uid == uid))
+        ).scalar_one_or_none()
         return _to_domain(row) if row else None
 
     async def get_by_uids(self, uids: Sequence[str]) -> dict[str, OrgUnit]:
         found: dict[str, OrgUnit] = {}
         for start in range(0, len(uids), 500):
             chunk = list(uids[start : start + 500])
-            rows = (await self._session.execute(
-                self._live().where(OrgUnitRow.uid.in_(chunk)))).scalars()
+            rows = (
+                await self._session.execute(self._live().where(OrgUnitRow.uid.in_(chunk)))
+            ).scalars()
             found.update({r.uid: _to_domain(r) for r in rows})
         return found
 
     async def find_code(self, code: str) -> OrgUnit | None:
-        row = (await self._session.execute(
-            select(OrgUnitRow).where(OrgUnitRow.code == code))).scalar_one_or_none()
+        row = (
+            await self._session.execute(select(OrgUnitRow).where(OrgUnitRow.code == code))
+        ).scalar_one_or_none()
         return _to_domain(row) if row else None
 
     async def list(self, scope: Scope, query: OrgUnitQuery) -> list[OrgUnit]:
@@ -88,18 +114,19 @@ class SqlOrgUnitRepository:
         if query.level is not None:
             stmt = stmt.where(OrgUnitRow.level == query.level)
         if query.search:
-            stmt = stmt.where(or_(
-                func.lower(OrgUnitRow.name).contains(query.search.casefold(), autoescape=True),
-                OrgUnitRow.code == query.search,
-            ))
+            stmt = stmt.where(
+                or_(
+                    func.lower(OrgUnitRow.name).contains(query.search.casefold(), autoescape=True),
+                    OrgUnitRow.code == query.search,
+                )
+            )
         if query.after_path is not None:
             stmt = stmt.where(OrgUnitRow.path > query.after_path)
         stmt = stmt.order_by(OrgUnitRow.path).limit(query.limit)
         return [_to_domain(r) for r in (await self._session.execute(stmt)).scalars()]
 
     async def add(self, unit: OrgUnit) -> None:
-        row = OrgUnitRow(id=unit.id, kind=unit.kind.value,
-                         **{f: getattr(unit, f) for f in _FIELDS})
+        row = OrgUnitRow(id=unit.id, kind=unit.kind.value, **{f: getattr(unit, f) for f in _FIELDS})
         self._session.add(row)
         await self._session.flush()
 
@@ -118,19 +145,29 @@ class SqlOrgUnitRepository:
 
     async def _move_descendants(self, old_prefix: str, new_prefix: str) -> None:
         """Re-districting: every unit below keeps its id and history, gets its new path."""
-        rows = (await self._session.execute(
-            self._live().where(OrgUnitRow.path.like(like_prefix(old_prefix), escape="\\"),
-                               OrgUnitRow.path != new_prefix))).scalars().all()
+        rows = (
+            (
+                await self._session.execute(
+                    self._live().where(
+                        OrgUnitRow.path.like(like_prefix(old_prefix), escape="\\"),
+                        OrgUnitRow.path != new_prefix,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         depth_change = new_prefix.count("/") - old_prefix.count("/")
         for row in rows:
             if row.path.startswith(old_prefix):
-                row.path = new_prefix + row.path[len(old_prefix):]
+                row.path = new_prefix + row.path[len(old_prefix) :]
                 row.level = row.level + depth_change
         await self._session.flush()
 
     async def has_children(self, unit_id: UUID) -> bool:
         found = await self._session.execute(
-            self._live().where(OrgUnitRow.parent_id == unit_id).limit(1))
+            self._live().where(OrgUnitRow.parent_id == unit_id).limit(1)
+        )
         return found.first() is not None
 
     async def delete(self, unit: OrgUnit) -> None:

@@ -1,4 +1,4 @@
-"""ASGI factory for uvicorn: ``uvicorn afiya.api.asgi:app --factory``."""
+"""ASGI factory for uvicorn: ``uvicorn afiya.asgi:app --factory`` (an entry point, like the CLI)."""
 
 from __future__ import annotations
 
