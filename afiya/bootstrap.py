@@ -149,6 +149,7 @@ def build(
     )
     uow = UnitOfWorkFactory(
         sessions=sessions,
+        read_sessions=create_session_factory(engine, read_only=True),
         cipher=AesGcmFieldCipher(ring),
         blind_index=HmacBlindIndex(ring.blind_index_key),
         clock=clock,

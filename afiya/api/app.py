@@ -6,11 +6,10 @@ import logging
 from typing import Any
 
 from litestar import Litestar, Router
-from litestar.config.compression import CompressionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.types import Scope
 
 from afiya import __version__
@@ -94,9 +93,7 @@ async def _audit_failures(exc: Exception, scope: Scope) -> None:
     from litestar import Request
 
     try:
-        context = audit_context(Request(scope))
-        for record in pending:
-            await container.uow.record_standalone(context, record)
+        await container.uow.record_standalone(audit_context(Request(scope)), *pending)
     except Exception:  # the response must still go out; the failure is logged loudly
         log.exception("could not write audit events of a failed request")
 
@@ -120,12 +117,8 @@ def create_app(container: Container | None, *, start_jobs: bool = True) -> Lites
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[_audit_failures],
-        middleware=[
-            request_id_middleware,
-            PrometheusConfig(app_name="afiya", group_path=True).middleware,
-        ],
+        middleware=[request_id_middleware],
         openapi_config=openapi_config(),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=10 * 1024 * 1024,

@@ -29,7 +29,7 @@ async def provide_uow(request: Request[Any, Any, Any]) -> AsyncGenerator[UnitOfW
     is rolled back).
     """
     container = request.app.state.container
-    uow = container.uow(audit_context(request))
+    uow = container.uow(audit_context(request), read_only=request.method in {"GET", "HEAD"})
     try:
         yield uow
     except BaseException:

@@ -10,11 +10,21 @@ import time
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import Counter, Histogram
 
 from afiya.domain.shared.ids import uuid7
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("afiya.access")
+
+
+REQUESTS = Counter("afiya_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "afiya_http_request_duration_seconds",
+    "HTTP request duration",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -58,7 +68,9 @@ def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (``X-Request-ID`` in and out) and log one access line."""
+    """Give every request an id (``X-Request-ID`` in and out), count it for Prometheus
+    (by route template, never by raw path, so ids do not explode the label space) and
+    log one access line (no patient data: route template, status, timing, user id)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,30 +81,33 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status_holder = {"status": 500}
+        header = (b"x-request-id", request_id.encode())
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+                message["headers"] = [*message.get("headers", []), header]  # type: ignore[typeddict-unknown-key]
             await send(message)
 
         try:
             await app(scope, receive, send_wrapper)
         finally:
+            elapsed = time.perf_counter() - started
+            route = str(scope.get("path_template") or "unmatched")
+            method = str(scope.get("method", ""))
+            status = status_holder["status"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
-                handler = scope.get("route_handler")
-                route = next(iter(handler.paths), None) if handler is not None else None
                 principal = scope.get("state", {}).get("principal")
                 access_log.info(
                     "request",
                     extra={
                         "request_id": request_id,
-                        "method": scope.get("method"),
-                        "route": route or "unmatched",
-                        "status": status_holder["status"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
                         "user_id": str(principal.user_id) if principal else None,
                     },
                 )

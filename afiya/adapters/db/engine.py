@@ -30,10 +30,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = {"afiya_read_only": True}
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # Emit BEGIN IMMEDIATE so that a transaction takes the write lock up front and two writers
-    # cannot deadlock on a read-to-write upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writing transaction takes the write lock up front (BEGIN IMMEDIATE): two writers
+    # then queue on busy_timeout instead of failing on a read-to-write upgrade. Read-only
+    # units of work (GET requests) run their SELECTs in autocommit: no lock, no wait for
+    # writers (WAL), and two fewer round trips to aiosqlite's thread.
+    if not conn.get_execution_options().get("afiya_read_only"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
@@ -51,12 +57,20 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=1800,  # no pre-ping: it would cost a round trip per checkout
     )
 
 
 def create_session_factory(
-    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None, read_only: bool = False
 ) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; ``read_only`` ones never take SQLite's write lock."""
     changelog.install()
-    return async_sessionmaker(engine, expire_on_commit=False, info=info or {})
+    bind = engine
+    if read_only:
+        # PostgreSQL: autocommit spares the BEGIN and ROLLBACK round trips of a GET.
+        options = dict(READ_ONLY)
+        if engine.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        bind = engine.execution_options(**options)
+    return async_sessionmaker(bind, expire_on_commit=False, info=info or {})

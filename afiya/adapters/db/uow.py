@@ -25,6 +25,7 @@ class UnitOfWorkFactory:
     """Opens units of work; shared by the API, jobs, channels and the CLI."""
 
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
     cipher: FieldCipher
     blind_index: BlindIndex
     clock: Clock
@@ -32,18 +33,21 @@ class UnitOfWorkFactory:
     node: str
     dispatch: Dispatch | None = None
 
-    def __call__(self, context: AuditContext) -> UnitOfWork:
-        session = self.sessions()
+    def __call__(self, context: AuditContext, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work; ``read_only`` ones (GET requests) read without the write lock
+        and write their audit events in a short transaction of their own at commit."""
+        session = (self.read_sessions if read_only else self.sessions)()
         session.info.update(
             node=self.node, hlc=self.hlc, clock=self.clock, actor_id=context.user_id
         )
-        return UnitOfWork(session, self, context)
+        return UnitOfWork(session, self, context, read_only=read_only)
 
-    async def record_standalone(self, context: AuditContext, record: AuditRecord) -> None:
-        """Audit in a transaction of its own: for denials, whose request is rolled back."""
+    async def record_standalone(self, context: AuditContext, *records: AuditRecord) -> None:
+        """Audit in a transaction of its own: for denials, whose request is rolled back,
+        and for the reads of read-only units of work."""
         async with self.sessions() as session:
             session.info.update(clock=self.clock)
-            await append_events(session, context, [record])
+            await append_events(session, context, list(records))
             await session.commit()
 
 
@@ -51,9 +55,15 @@ class UnitOfWork:
     """Repositories over one session. Nothing commits except :meth:`commit`."""
 
     def __init__(
-        self, session: AsyncSession, factory: UnitOfWorkFactory, context: AuditContext
+        self,
+        session: AsyncSession,
+        factory: UnitOfWorkFactory,
+        context: AuditContext,
+        *,
+        read_only: bool = False,
     ) -> None:
         self.session = session
+        self.read_only = read_only
         self._factory = factory
         self.context = context
         self.audit = SqlAuditLog(session, context)
@@ -69,6 +79,19 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         """Flush the audit buffer, commit, then hand the new jobs to the queue."""
+        if self.read_only:
+            if (
+                self.session.new
+                or self.session.dirty
+                or self.session.deleted
+                or self.jobs.scheduled
+            ):
+                raise RuntimeError("a read-only unit of work tried to write")
+            await self.session.rollback()
+            records = self.audit.discard()
+            if records:
+                await self._factory.record_standalone(self.context, *records)
+            return
         await self.audit.flush()
         await self.session.commit()
         scheduled, self.jobs.scheduled = self.jobs.scheduled, []

@@ -113,7 +113,7 @@ async def login(
         Message(N_("Wrong username or password.")), code="invalid_credentials"
     )
     if user is None or not user.active:
-        hasher.dummy_verify()
+        await hasher.dummy_verify()
         await audit.record(
             AuditRecord(
                 "auth.login",
@@ -167,7 +167,7 @@ async def login(
                 details={"retry_after": seconds},
             )
         )
-    if not hasher.verify(user.password_hash, password):
+    if not await hasher.verify(user.password_hash, password):
         attempts = user.failed_attempts + 1
         await users.record_failure(
             user.id, attempts, now, lock_until_after_failure(attempts, now, policy)
@@ -182,7 +182,7 @@ async def login(
             )
         )
         return LoginOutcome(error=denied)
-    new_hash = hasher.hash(password) if hasher.needs_rehash(user.password_hash) else None
+    new_hash = await hasher.hash(password) if hasher.needs_rehash(user.password_hash) else None
     await users.record_success(user.id, new_hash)
     pair = await _issue(
         user, uuid7(), tokens=tokens, refresh=refresh, now=now, refresh_lifetime=refresh_lifetime
@@ -303,7 +303,7 @@ async def create_user(
         id=uuid7(),
         username=new.username,
         full_name=new.full_name.strip(),
-        password_hash=hasher.hash(new.password),
+        password_hash=await hasher.hash(new.password),
         roles=frozenset(new.roles),
         unit_ids=tuple(new.unit_ids),
         language=new.language,

@@ -30,4 +30,6 @@ async def test_metrics_are_exposed_for_prometheus(client):
     await client.get("/health/live")
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
-    assert 'litestar_requests_total{app_name="afiya"' in metrics.text
+    assert (
+        'afiya_http_requests_total{method="GET",route="/health/live",status="200"}' in metrics.text
+    )
