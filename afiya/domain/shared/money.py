@@ -10,12 +10,12 @@ or franc.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from afiya.domain.shared.errors import DomainError
-from afiya.domain.shared.i18n import Message, N_
+from afiya.domain.shared.i18n import N_, Message
 
 
 class MoneyError(DomainError):
@@ -36,11 +36,11 @@ class Currency:
     code: str
     minor_units: int
     name: str
+    #: The smallest amount kept: ``0.01`` for MRU, ``1`` for XOF.
+    quantum: Decimal = field(init=False, repr=False, compare=False)
 
-    @property
-    def quantum(self) -> Decimal:
-        """The smallest amount kept: ``0.01`` for MRU, ``1`` for XOF."""
-        return Decimal(1).scaleb(-self.minor_units)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quantum", Decimal(1).scaleb(-self.minor_units))
 
 
 MRU = Currency("MRU", 2, "Mauritanian ouguiya")
