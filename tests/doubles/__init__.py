@@ -1,0 +1,1 @@
+"""Test doubles: real servers standing in for external systems."""

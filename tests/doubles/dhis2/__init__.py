@@ -1,0 +1,1 @@
+"""The DHIS2 test double (see ``tests.doubles.dhis2_server``)."""
