@@ -1,0 +1,80 @@
+"""Patient registry: identity matching (identito-vigilance), data-quality rules and MRNs.
+
+The pure algorithms live here; the entity, repository and use cases build on them.
+"""
+
+from afiya.domain.patients.matching import (
+    DEFAULT_THRESHOLDS,
+    DEFAULT_WEIGHTS,
+    MatchDecision,
+    MatchReason,
+    MatchResult,
+    MatchThresholds,
+    MatchWeights,
+    PersonTraits,
+    PreparedTraits,
+    Sex,
+    blocking_keys,
+    prepare,
+    score_pair,
+)
+from afiya.domain.patients.mrn import Mrn, check_mrn, format_mrn, is_valid_mrn, parse_mrn
+from afiya.domain.patients.names import (
+    NAME_VARIANTS,
+    canonical_name,
+    jaro_winkler,
+    name_tokens,
+    normalize_name,
+    phonetic_key,
+    transliterate_arabic,
+)
+from afiya.domain.patients.rules import (
+    check_birth_date,
+    check_estimated_birth_year,
+    check_nni,
+    check_nss,
+    check_phone,
+    check_sex,
+    completeness_score,
+    normalize_nni,
+    normalize_phone,
+    normalize_sex,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "DEFAULT_WEIGHTS",
+    "NAME_VARIANTS",
+    "MatchDecision",
+    "MatchReason",
+    "MatchResult",
+    "MatchThresholds",
+    "MatchWeights",
+    "Mrn",
+    "PersonTraits",
+    "PreparedTraits",
+    "Sex",
+    "blocking_keys",
+    "canonical_name",
+    "check_birth_date",
+    "check_estimated_birth_year",
+    "check_mrn",
+    "check_nni",
+    "check_nss",
+    "check_phone",
+    "check_sex",
+    "completeness_score",
+    "format_mrn",
+    "is_valid_mrn",
+    "jaro_winkler",
+    "name_tokens",
+    "normalize_name",
+    "normalize_nni",
+    "normalize_phone",
+    "normalize_sex",
+    "parse_mrn",
+    "phonetic_key",
+    "prepare",
+    "score_pair",
+    "transliterate_arabic",
+]
