@@ -1,0 +1,1 @@
+"""Prescribing: products, orders and the medication-safety engine (``safety``)."""
