@@ -67,9 +67,7 @@ class TestSending:
             "StatusCallback": CALLBACK,
         }
 
-    async def test_messaging_service_is_used_without_a_sender(
-        self, double: GatewayDouble
-    ) -> None:
+    async def test_messaging_service_is_used_without_a_sender(self, double: GatewayDouble) -> None:
         async with TwilioSms(
             account_sid=TWILIO_SID,
             auth_token=TWILIO_TOKEN,
@@ -89,9 +87,7 @@ class TestSending:
 
 
 class TestRefusals:
-    async def test_invalid_number_is_permanent_with_twilio_code(
-        self, gateway: TwilioSms
-    ) -> None:
+    async def test_invalid_number_is_permanent_with_twilio_code(self, gateway: TwilioSms) -> None:
         with pytest.raises(SmsPermanentError) as caught:
             await gateway.send(OutboundSms(to="0046123456", body="x", idempotency_key="k"))
 
