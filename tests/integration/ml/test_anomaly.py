@@ -10,6 +10,7 @@ from afiya.adapters.ml.anomaly import AnomalyModel, LightGbmAnomalyScorer
 from afiya.adapters.ml.cube import ProgrammeCube
 from afiya.adapters.ml.features import ANOMALY_FEATURES
 from afiya.adapters.ml.synthetic import SyntheticProgramme
+from afiya.domain.pbf_intelligence.reasons import FEATURE_WORDING
 
 from .conftest import TRAIN_MONTHS
 
@@ -139,3 +140,7 @@ class TestScorerPort:
 def test_policy_travels_with_the_model(anomaly_model: AnomalyModel, field: str) -> None:
     restored = AnomalyModel.from_bytes(anomaly_model.to_bytes())
     assert getattr(restored.policy, field) == getattr(anomaly_model.policy, field)
+
+
+def test_every_model_feature_has_an_officer_wording() -> None:
+    assert set(ANOMALY_FEATURES) <= set(FEATURE_WORDING)
