@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from typing import Any
 
 from litestar import Litestar, Router
@@ -12,29 +14,37 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusController
 from litestar.types import Scope
 
+import afiya.api
 from afiya import __version__
-from afiya.api.audit.controllers import AuditController
-from afiya.api.auth.controllers import AuthController
 from afiya.api.dependencies import DEPENDENCIES
 from afiya.api.errors import EXCEPTION_HANDLERS
-from afiya.api.health.controllers import HealthController
 from afiya.api.observability import request_id_middleware
-from afiya.api.orgunits.controllers import OrgUnitController
 from afiya.api.security import OPENAPI_PATH, PUBLIC, audit_context, permission_guard
-from afiya.api.users.controllers import UserController
 from afiya.bootstrap import Container
 from afiya.domain.audit.model import AuditRecord, Outcome
 from afiya.domain.shared.errors import PermissionDenied
 
 log = logging.getLogger("afiya.api")
 
-CONTROLLERS: list[Any] = [
-    HealthController,
-    AuthController,
-    OrgUnitController,
-    UserController,
-    AuditController,
-]
+
+def discover_controllers() -> list[Any]:
+    """``CONTROLLERS`` of every ``afiya/api/<module>/controllers.py``, modules in name order.
+
+    A new module adds its routes by existing; the route-table test then checks that each
+    route declares a permission.
+    """
+    found: list[Any] = []
+    for module in sorted(pkgutil.iter_modules(afiya.api.__path__), key=lambda m: m.name):
+        if not module.ispkg:
+            continue
+        try:
+            controllers = importlib.import_module(f"afiya.api.{module.name}.controllers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"afiya.api.{module.name}.controllers":
+                raise
+            continue
+        found.extend(getattr(controllers, "CONTROLLERS", []))
+    return found
 
 
 class MetricsController(PrometheusController):
@@ -110,7 +120,7 @@ def create_app(container: Container | None, *, start_jobs: bool = True) -> Lites
         if container is not None:
             await container.close()
 
-    api = Router(path="/", route_handlers=[*CONTROLLERS, MetricsController])
+    api = Router(path="/", route_handlers=[*discover_controllers(), MetricsController])
     app = Litestar(
         route_handlers=[api],
         guards=[permission_guard],

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
+import afiya.jobs
 from afiya.adapters.queue.runner import Handler
-from afiya.jobs import platform
 
-BUILTIN_MODULES = (platform,)
+_NOT_HANDLER_MODULES = {"registry", "worker"}
+
+
+def builtin_module_names() -> list[str]:
+    """``afiya.jobs.<module>`` for every job module (each exposes ``HANDLERS``)."""
+    return [
+        f"afiya.jobs.{m.name}"
+        for m in sorted(pkgutil.iter_modules(afiya.jobs.__path__), key=lambda m: m.name)
+        if m.name not in _NOT_HANDLER_MODULES
+    ]
 
 
 def handlers(extra_modules: tuple[str, ...] = ()) -> dict[str, Handler]:
     """Every ``HANDLERS`` mapping of the built-in job modules and of ``extra_modules``."""
     found: dict[str, Handler] = {}
-    modules = [*BUILTIN_MODULES, *(importlib.import_module(name) for name in extra_modules)]
+    names = [*builtin_module_names(), *extra_modules]
+    modules = [importlib.import_module(name) for name in names]
     for module in modules:
         for name, handler in getattr(module, "HANDLERS", {}).items():
             if name in found and found[name] is not handler:

@@ -1,4 +1,9 @@
-"""Run Alembic migrations programmatically (``afiya migrate`` and the test fixtures)."""
+"""Run Alembic migrations programmatically (``afiya migrate`` and the test fixtures).
+
+Each module adds its own branch of revisions starting from the platform revision
+(``down_revision = "0001"``, ``branch_labels = ("<module>",)``), so modules can be written
+side by side; ``upgrade`` goes to every head.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at ``url`` to ``revision``. Blocking; call from a thread in async code."""
     command.upgrade(alembic_config(url), revision)
 
@@ -27,5 +32,5 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
+async def upgrade_async(url: str, revision: str = "heads") -> None:
     await asyncio.to_thread(upgrade, url, revision)

@@ -92,3 +92,6 @@ class AuditController(Controller):
         return Page(
             items=items, next_cursor=next_cursor(items, limit, lambda e: e.seq), limit=limit
         )
+
+
+CONTROLLERS = [AuditController]

@@ -120,3 +120,6 @@ class AuthController(Controller):
             permissions=sorted(p.value for p in principal.permissions),
             unit_paths=list(principal.unit_paths),
         )
+
+
+CONTROLLERS = [AuthController]

@@ -34,3 +34,6 @@ class HealthController(Controller):
             Health(status="ok" if healthy else "unavailable", checks=checks),
             status_code=200 if healthy else 503,
         )
+
+
+CONTROLLERS = [HealthController]

@@ -196,3 +196,6 @@ class OrgUnitController(Controller):
             unchanged=report.unchanged,
             errors=[{"uid": u, "error": e} for u, e in report.errors],
         )
+
+
+CONTROLLERS = [OrgUnitController]

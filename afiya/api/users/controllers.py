@@ -94,3 +94,6 @@ class UserController(Controller):
             audit=uow.audit,
         )
         return UserRead.of(user)
+
+
+CONTROLLERS = [UserController]
