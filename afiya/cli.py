@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
@@ -242,12 +243,18 @@ def openapi() -> None:
 @openapi.command("export")
 @click.option("--output", default="openapi/openapi.json", show_default=True)
 def openapi_export(output: str) -> None:
-    """Write the OpenAPI 3.1 document (CI fails when the committed one is stale)."""
+    """Write the OpenAPI 3.1 document and the mobile contracts (CI fails when stale)."""
+    from afiya.api.contracts import json_schemas, typescript_types
     from afiya.api.schema_export import openapi_document
 
+    document = openapi_document()
     Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text(openapi_document() + "\n")
-    click.echo(f"wrote {output}")
+    Path(output).write_text(document + "\n")
+    contracts = Path("mobile_contracts")
+    contracts.mkdir(exist_ok=True)
+    (contracts / "afiya-api.schema.json").write_text(json_schemas(json.loads(document)))
+    (contracts / "afiya-api.d.ts").write_text(typescript_types(json.loads(document)))
+    click.echo(f"wrote {output} and mobile_contracts/")
 
 
 @main.group()

@@ -15,6 +15,25 @@ def test_committed_openapi_document_is_current():
     assert committed.strip() == openapi_document().strip(), REGENERATE
 
 
+def test_mobile_contracts_are_current_and_valid_json_schema():
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from afiya.api.contracts import json_schemas, typescript_types
+
+    document = json.loads(openapi_document())
+    committed = (REPO / "mobile_contracts/afiya-api.schema.json").read_text()
+    assert committed == json_schemas(document), REGENERATE
+    assert (REPO / "mobile_contracts/afiya-api.d.ts").read_text() == typescript_types(document)
+    schema = json.loads(committed)
+    Draft202012Validator.check_schema(schema)
+    login = {"$ref": "#/$defs/LoginRequest", "$defs": schema["$defs"]}
+    validator = Draft202012Validator(login)
+    assert validator.is_valid({"username": "demo.nurse", "password": "x"})
+    assert not validator.is_valid({"username": "demo.nurse"})
+
+
 def test_security_table_is_current():
     assert (REPO / "docs/security.md").read_text() == security_markdown(), REGENERATE
 
