@@ -26,6 +26,28 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.effective_database_url)
 
 
+def _migrate_if_changed(settings: Settings) -> None:
+    """Migrate unless this var directory's database was migrated with these exact files.
+
+    Importing and running Alembic costs about a second on a Raspberry Pi-class machine; a
+    fingerprint of the migration files and the database URL lets a restart skip it.
+    """
+    import hashlib
+
+    versions = Path(__file__).resolve().parent / "adapters/db/migrations/versions"
+    digest = hashlib.sha256(settings.effective_database_url.encode())
+    for path in sorted(versions.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    marker = settings.var_dir / f".migrated-{digest.hexdigest()[:16]}"
+    if marker.exists():
+        return
+    _migrate(settings)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    for old in settings.var_dir.glob(".migrated-*"):
+        old.unlink()
+    marker.write_text("migrated\n")
+
+
 @click.group()
 def main() -> None:
     """Afiya hospital information system."""
@@ -76,7 +98,7 @@ def run(host: str | None, port: int | None, workers: int) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
-    _migrate(settings)
+    _migrate_if_changed(settings)
     if settings.seed_demo_on_start and settings.is_sqlite:
         marker = settings.var_dir / ".demo-seeded"
         if not marker.exists():

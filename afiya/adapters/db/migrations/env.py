@@ -8,11 +8,20 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from afiya.adapters.db.base import UtcDateTime
 from afiya.adapters.db.engine import create_engine
 from afiya.adapters.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Write Afiya's UTC column type as the plain column it is in the database, so that
+    migration files depend on SQLAlchemy only."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
@@ -24,6 +33,7 @@ def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
         # SQLite cannot ALTER most things in place: batch mode rebuilds the table.
         render_as_batch=url.startswith("sqlite"),
         compare_type=True,
+        render_item=_render_item,
         **kwargs,
     )
 
