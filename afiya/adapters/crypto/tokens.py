@@ -16,11 +16,13 @@ _ISSUER = "afiya"
 
 
 class JwtAccessTokens:
-    def __init__(self, secret: str, lifetime: timedelta) -> None:
+    def __init__(self, secret: str, lifetime: timedelta, cache_size: int = 4096) -> None:
         if len(secret) < 32:
             raise ValueError("the JWT secret must hold at least 32 characters")
         self._secret = secret
         self._lifetime = lifetime
+        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._cache_size = cache_size
 
     def issue(self, principal: Principal, now: datetime) -> tuple[str, int]:
         claims = {
@@ -40,6 +42,21 @@ class JwtAccessTokens:
         )
 
     def read(self, token: str, now: datetime) -> Principal:
+        """Verify ``token``. A verified token is remembered until it expires: a phone
+        polling the ward list does not pay the HMAC and JSON parsing on every request."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            principal, expires_at = cached
+            if expires_at > now.timestamp():
+                return principal
+            del self._cache[token]
+        principal, expires_at = self._verify(token)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))  # oldest first (insertion order)
+        self._cache[token] = (principal, expires_at)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -57,10 +74,11 @@ class JwtAccessTokens:
             raise AuthenticationFailed(
                 Message(N_("The access token is invalid.")), code="token_invalid"
             ) from exc
-        return Principal(
+        principal = Principal(
             user_id=UUID(claims["sub"]),
             username=str(claims.get("usr", "")),
             roles=frozenset(claims.get("rol", [])),
             unit_paths=tuple(claims.get("ou", [])),
             session_id=UUID(claims["sid"]) if claims.get("sid") else None,
         )
+        return principal, float(claims["exp"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select, func, or_, select
@@ -31,7 +32,11 @@ def scope_clause(column: object, scope: Scope) -> object:
     return or_(*(column.like(like_prefix(p), escape="\\") for p in scope.unit_paths))  # type: ignore[attr-defined]
 
 
-def _to_domain(row: OrgUnitRow) -> OrgUnit:
+_TABLE = OrgUnitRow.__table__
+
+
+def _to_domain(row: Any) -> OrgUnit:
+    """From an ORM entity or a plain row (same attribute names)."""
     return OrgUnit(
         id=row.id,
         uid=row.uid,
@@ -72,7 +77,13 @@ class SqlOrgUnitRepository:
         self._session = session
 
     def _live(self) -> Select[tuple[OrgUnitRow]]:
+        """ORM entities: only for rows about to be changed."""
         return select(OrgUnitRow).where(OrgUnitRow.deleted_at.is_(None))
+
+    def _reads(self) -> Select[Any]:
+        """Plain rows for reads: no identity map or instance state (a third of the cost
+        of an ORM load on the hot read paths)."""
+        return select(*_TABLE.c).where(_TABLE.c.deleted_at.is_(None))
 
     async def _row(self, unit_id: UUID) -> OrgUnitRow | None:
         return (
@@ -80,33 +91,27 @@ class SqlOrgUnitRepository:
         ).scalar_one_or_none()
 
     async def get(self, unit_id: UUID) -> OrgUnit | None:
-        row = await self._row(unit_id)
+        row = (await self._session.execute(self._reads().where(_TABLE.c.id == unit_id))).first()
         return _to_domain(row) if row else None
 
     async def get_by_uid(self, uid: str) -> OrgUnit | None:
-        row = (
-            await self._session.execute(self._live().where(OrgUnitRow.uid == uid))
-        ).scalar_one_or_none()
+        row = (await self._session.execute(self._reads().where(_TABLE.c.uid == uid))).first()
         return _to_domain(row) if row else None
 
     async def get_by_uids(self, uids: Sequence[str]) -> dict[str, OrgUnit]:
         found: dict[str, OrgUnit] = {}
         for start in range(0, len(uids), 500):
             chunk = list(uids[start : start + 500])
-            rows = (
-                await self._session.execute(self._live().where(OrgUnitRow.uid.in_(chunk)))
-            ).scalars()
+            rows = (await self._session.execute(self._reads().where(_TABLE.c.uid.in_(chunk)))).all()
             found.update({r.uid: _to_domain(r) for r in rows})
         return found
 
     async def find_code(self, code: str) -> OrgUnit | None:
-        row = (
-            await self._session.execute(select(OrgUnitRow).where(OrgUnitRow.code == code))
-        ).scalar_one_or_none()
+        row = (await self._session.execute(select(*_TABLE.c).where(_TABLE.c.code == code))).first()
         return _to_domain(row) if row else None
 
     async def list(self, scope: Scope, query: OrgUnitQuery) -> list[OrgUnit]:
-        stmt = self._live().where(scope_clause(OrgUnitRow.path, scope))  # type: ignore[arg-type]
+        stmt = self._reads().where(scope_clause(OrgUnitRow.path, scope))  # type: ignore[arg-type]
         if query.parent_id is not None:
             stmt = stmt.where(OrgUnitRow.parent_id == query.parent_id)
         if query.kind is not None:
@@ -123,7 +128,7 @@ class SqlOrgUnitRepository:
         if query.after_path is not None:
             stmt = stmt.where(OrgUnitRow.path > query.after_path)
         stmt = stmt.order_by(OrgUnitRow.path).limit(query.limit)
-        return [_to_domain(r) for r in (await self._session.execute(stmt)).scalars()]
+        return [_to_domain(r) for r in (await self._session.execute(stmt)).all()]
 
     async def add(self, unit: OrgUnit) -> None:
         row = OrgUnitRow(id=unit.id, kind=unit.kind.value, **{f: getattr(unit, f) for f in _FIELDS})
