@@ -26,5 +26,22 @@ if ! UV=$(find_uv); then
   UV=.tools/bin/uv
 fi
 
+missing=()
+if command -v dpkg >/dev/null 2>&1; then
+  while read -r pkg _; do
+    case "$pkg" in ''|'#'*) continue ;; esac
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done < tools/debian-packages.txt
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing ${missing[*]}" >&2
+    (apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+      { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }) >&2
+  else
+    echo "bootstrap: please install: sudo apt-get install ${missing[*]}" >&2
+  fi
+fi
+
 "$UV" sync --frozen --quiet
 echo "$UV"
