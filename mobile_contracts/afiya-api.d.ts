@@ -147,3 +147,12 @@ export type UserRead = {
   "unit_paths": Array<string>;
   "username": string;
 };
+
+export type UserUpdate = {
+  "active"?: boolean | null;
+  "full_name"?: null | string;
+  "language"?: null | string;
+  "new_password"?: null | string;
+  "roles"?: Array<string> | null;
+  "unit_ids"?: Array<string> | null;
+};

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from afiya.api.dependencies import CurrentPrincipal, Uow
 from afiya.api.pagination import Page, check_limit, decode_cursor, next_cursor
 from afiya.api.security import PERMISSION
-from afiya.api.users.schemas import UserCreate, UserRead
+from afiya.api.users.schemas import UserCreate, UserRead, UserUpdate
 from afiya.domain.access.permissions import Permission
 from afiya.domain.identity import use_cases
-from afiya.domain.identity.model import NewUser
+from afiya.domain.identity.model import NewUser, UserChanges
 
 
 class UserController(Controller):
@@ -92,6 +92,43 @@ class UserController(Controller):
             units=uow.orgunits,
             hasher=request.app.state.container.hasher,
             audit=uow.audit,
+        )
+        return UserRead.of(user)
+
+    @patch(
+        "/{user_id:uuid}",
+        operation_id="users_update",
+        summary="Change a user",
+        opt={PERMISSION: Permission.USERS_WRITE},
+    )
+    async def update_user(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[UUID],
+        data: JSONBody[UserUpdate],
+        principal: CurrentPrincipal,
+        uow: Uow,
+    ) -> UserRead:
+        """Roles, units, language, active state or a password reset. Deactivating a user or
+        resetting the password ends all of the user's sessions."""
+        container = request.app.state.container
+        user = await use_cases.update_user(
+            user_id,
+            UserChanges(
+                full_name=data.full_name,
+                roles=frozenset(data.roles) if data.roles is not None else None,
+                unit_ids=tuple(data.unit_ids) if data.unit_ids is not None else None,
+                active=data.active,
+                language=data.language,
+                new_password=data.new_password,
+            ),
+            principal=principal,
+            users=uow.users,
+            units=uow.orgunits,
+            hasher=container.hasher,
+            refresh=uow.refresh_tokens,
+            audit=uow.audit,
+            clock=container.clock,
         )
         return UserRead.of(user)
 

@@ -44,3 +44,12 @@ class UserRead(msgspec.Struct):
             language=user.language,
             locked=user.locked_until is not None,
         )
+
+
+class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    roles: list[str] | None = None
+    unit_ids: list[UUID] | None = None
+    active: bool | None = None
+    language: Annotated[str, msgspec.Meta(pattern=r"^(fr|ar|en)$")] | None = None
+    new_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | None = None

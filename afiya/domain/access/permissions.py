@@ -158,6 +158,41 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 ROLE_PERMISSIONS = {role: perms | {P.SELF} for role, perms in ROLE_PERMISSIONS.items()}
 
+_FACILITY_STAFF = frozenset(
+    {
+        Role.DOCTOR,
+        Role.NURSE,
+        Role.MIDWIFE,
+        Role.PHARMACIST,
+        Role.LAB_TECHNICIAN,
+        Role.IMAGING_TECHNICIAN,
+        Role.RECEPTIONIST,
+        Role.CASHIER,
+        Role.SURVEYOR,
+        Role.HR_MANAGER,
+        Role.ASSET_MANAGER,
+        Role.FACILITY_ADMIN,
+    }
+)
+ASSIGNABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.SYSTEM_ADMIN: frozenset(Role),
+    Role.FACILITY_ADMIN: _FACILITY_STAFF,
+}
+"""Which roles a role may give to others: a facility administrator staffs the hospital but
+cannot make anyone a system administrator, auditor or PBF manager."""
+
+
+def assignable_by(roles: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:
+    """Role names that holders of ``roles`` may assign."""
+    granted: set[str] = set()
+    for name in roles:
+        try:
+            granted |= {r.value for r in ASSIGNABLE_ROLES.get(Role(name), frozenset())}
+        except ValueError:
+            continue
+    return frozenset(granted)
+
+
 PATIENT_DATA_PERMISSIONS = frozenset(
     {
         P.PATIENTS_READ,

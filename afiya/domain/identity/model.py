@@ -36,6 +36,18 @@ class NewUser:
 
 
 @dataclass(frozen=True, slots=True)
+class UserChanges:
+    """What an administrator may change; ``None`` keeps the current value."""
+
+    full_name: str | None = None
+    roles: frozenset[str] | None = None
+    unit_ids: tuple[UUID, ...] | None = None
+    active: bool | None = None
+    language: str | None = None
+    new_password: str | None = None  # an administrator's reset; sessions are revoked
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshToken:
     """A rotating refresh token. Only its SHA-256 is stored."""
 

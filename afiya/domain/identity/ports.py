@@ -34,6 +34,10 @@ class UserRepository(Protocol):
 
     async def unit_paths(self, unit_ids: Sequence[UUID]) -> tuple[str, ...]: ...
 
+    async def update(self, user: User) -> User:
+        """Save names, roles, units, state and password hash; return the stored user."""
+        ...
+
 
 class PasswordHasher(Protocol):
     """Slow by design (tens of milliseconds): implementations run off the event loop."""

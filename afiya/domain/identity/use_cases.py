@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from afiya.domain.access.permissions import Permission, Role
+from afiya.domain.access.permissions import Permission, Role, assignable_by
 from afiya.domain.access.policy import Principal, authorize, in_scope, scope_of
 from afiya.domain.audit.model import AuditRecord, Outcome
 from afiya.domain.audit.ports import AuditLog
-from afiya.domain.identity.model import NewUser, RefreshToken, TokenPair, User
+from afiya.domain.identity.model import NewUser, RefreshToken, TokenPair, User, UserChanges
 from afiya.domain.identity.ports import (
     AccessTokens,
     PasswordHasher,
@@ -245,33 +245,32 @@ async def logout(
         await audit.record(AuditRecord("auth.logout", "user", str(stored.user_id)))
 
 
-async def create_user(
-    new: NewUser,
-    *,
-    principal: Principal | None,
-    users: UserRepository,
-    units: OrgUnitRepository,
-    hasher: PasswordHasher,
-    audit: AuditLog,
-) -> User:
-    """Create a staff account.
-
-    Rules: usernames are unique and lowercase; passwords pass the strength rules; roles
-    exist; at least one assigned unit, each inside the creator's own sub-trees (a facility
-    admin cannot create a user for another hospital). ``principal`` is None only for the
-    command line run by the system operator.
-    """
-    if principal is not None:
-        authorize(principal, Permission.USERS_WRITE)
-    errors = validate_username(new.username) + validate_password(new.password, new.username)
-    valid_roles = {r.value for r in Role}
-    if not new.roles:
+def _check_roles(roles: frozenset[str], principal: Principal | None) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not roles:
         errors.append(FieldError("roles", Message(N_("Give at least one role.")), "required"))
-    for role in sorted(new.roles - valid_roles):
+    for role in sorted(roles - {r.value for r in Role}):
         errors.append(
             FieldError("roles", Message(N_("Unknown role: {role}."), {"role": role}), "unknown")
         )
-    if not new.unit_ids:
+    if principal is not None:
+        allowed = assignable_by(principal.roles)
+        for role in sorted(roles & {r.value for r in Role} - allowed):
+            errors.append(
+                FieldError(
+                    "roles",
+                    Message(N_("Your role cannot give the role {role}."), {"role": role}),
+                    "not_assignable",
+                )
+            )
+    return errors
+
+
+async def _check_units(
+    unit_ids: tuple[UUID, ...], principal: Principal | None, units: OrgUnitRepository
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not unit_ids:
         errors.append(
             FieldError(
                 "unit_ids",
@@ -279,7 +278,7 @@ async def create_user(
                 "required",
             )
         )
-    for index, unit_id in enumerate(new.unit_ids):
+    for index, unit_id in enumerate(unit_ids):
         unit = await units.get(unit_id)
         if unit is None:
             errors.append(
@@ -295,6 +294,31 @@ async def create_user(
                     "out_of_scope",
                 )
             )
+    return errors
+
+
+async def create_user(
+    new: NewUser,
+    *,
+    principal: Principal | None,
+    users: UserRepository,
+    units: OrgUnitRepository,
+    hasher: PasswordHasher,
+    audit: AuditLog,
+) -> User:
+    """Create a staff account.
+
+    Rules: usernames are unique and lowercase; passwords pass the strength rules; roles
+    exist and the creator's role may give them (a facility admin staffs the hospital but
+    makes no system administrator); at least one assigned unit, each inside the creator's
+    own sub-trees (a facility admin cannot create a user for another hospital).
+    ``principal`` is None only for the command line run by the system operator.
+    """
+    if principal is not None:
+        authorize(principal, Permission.USERS_WRITE)
+    errors = validate_username(new.username) + validate_password(new.password, new.username)
+    errors += _check_roles(new.roles, principal)
+    errors += await _check_units(new.unit_ids, principal, units)
     if await users.get_by_username(new.username):
         errors.append(FieldError("username", Message(N_("This username is taken.")), "unique"))
     if errors:
@@ -332,6 +356,87 @@ async def find_user_by_phone(
     if user is None or not any(in_scope(principal, p) for p in user.unit_paths):
         return None
     return user
+
+
+async def update_user(
+    user_id: UUID,
+    changes: UserChanges,
+    *,
+    principal: Principal,
+    users: UserRepository,
+    units: OrgUnitRepository,
+    hasher: PasswordHasher,
+    refresh: RefreshTokenStore,
+    audit: AuditLog,
+    clock: Clock,
+) -> User:
+    """Change a staff account: name, roles, units, language, active state, password reset.
+
+    Rules: the caller manages only users assigned inside its sub-trees and gives only
+    roles and units it may give (as at creation); nobody deactivates or demotes
+    themselves by accident (their own roles and state are refused); deactivating a user
+    or resetting the password revokes every session of that user at once.
+    """
+    authorize(principal, Permission.USERS_WRITE)
+    user = await users.get(user_id)
+    if user is None or not any(in_scope(principal, p) for p in user.unit_paths):
+        raise NotFound(Message(N_("User not found.")))
+    errors: list[FieldError] = []
+    if user.id == principal.user_id and (changes.roles is not None or changes.active is False):
+        errors.append(
+            FieldError(
+                "roles" if changes.roles is not None else "active",
+                Message(N_("You cannot change your own roles or deactivate yourself.")),
+                "self",
+            )
+        )
+    if changes.roles is not None:
+        errors += _check_roles(changes.roles, principal)
+    if changes.unit_ids is not None:
+        errors += await _check_units(changes.unit_ids, principal, units)
+    if changes.new_password is not None:
+        errors += validate_password(changes.new_password, user.username)
+    if changes.full_name is not None and not changes.full_name.strip():
+        errors.append(FieldError("full_name", Message(N_("The name is required.")), "required"))
+    if errors:
+        raise ValidationFailed(errors)
+    updated = replace(
+        user,
+        full_name=(changes.full_name or user.full_name).strip(),
+        roles=changes.roles if changes.roles is not None else user.roles,
+        unit_ids=changes.unit_ids if changes.unit_ids is not None else user.unit_ids,
+        active=changes.active if changes.active is not None else user.active,
+        language=changes.language or user.language,
+        password_hash=(
+            await hasher.hash(changes.new_password) if changes.new_password else user.password_hash
+        ),
+        failed_attempts=0 if changes.new_password else user.failed_attempts,
+        locked_until=None if changes.new_password else user.locked_until,
+    )
+    stored = await users.update(updated)
+    if changes.active is False or changes.new_password:
+        await refresh.revoke_user(user.id, clock.now())
+    changed = sorted(
+        k
+        for k, v in (
+            ("full_name", changes.full_name),
+            ("roles", changes.roles),
+            ("unit_ids", changes.unit_ids),
+            ("active", changes.active),
+            ("language", changes.language),
+            ("password", changes.new_password),
+        )
+        if v is not None
+    )
+    await audit.record(
+        AuditRecord(
+            "user.update",
+            "user",
+            str(user.id),
+            details={"fields": changed, "roles": sorted(stored.roles)},
+        )
+    )
+    return stored
 
 
 async def get_user(user_id: UUID, *, principal: Principal, users: UserRepository) -> User:

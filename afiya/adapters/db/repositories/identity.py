@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from afiya.adapters.db.base import session_now
 from afiya.adapters.db.models.identity import RefreshTokenRow, UserRow, UserUnitRow
 from afiya.adapters.db.models.orgunits import OrgUnitRow
 from afiya.adapters.db.repositories.orgunits import scope_clause
@@ -161,6 +162,40 @@ class SqlUserRepository:
         if password_hash:
             row.password_hash = password_hash
         await self._session.flush()
+
+    async def update(self, user: User) -> User:
+        row = await self._session.get(UserRow, user.id)
+        if row is None or row.deleted_at is not None:
+            raise LookupError(user.id)
+        row.full_name = user.full_name
+        row.roles = ",".join(sorted(user.roles))
+        row.active = user.active
+        row.language = user.language
+        row.password_hash = user.password_hash
+        row.failed_attempts = user.failed_attempts
+        row.locked_until = user.locked_until
+        assignments = {
+            a.unit_id: a
+            for a in (
+                await self._session.execute(
+                    select(UserUnitRow).where(UserUnitRow.user_id == user.id)
+                )
+            ).scalars()
+        }
+        now = session_now(self._session)
+        for unit_id, assignment in assignments.items():
+            wanted = unit_id in user.unit_ids
+            if wanted and assignment.deleted_at is not None:
+                assignment.deleted_at = None
+            elif not wanted and assignment.deleted_at is None:
+                assignment.deleted_at = now  # soft delete: the history stays in the change log
+        for unit_id in user.unit_ids:
+            if unit_id not in assignments:
+                self._session.add(UserUnitRow(user_id=user.id, unit_id=unit_id))
+        await self._session.flush()
+        stored = await self.get(user.id)
+        assert stored is not None
+        return stored
 
     async def unit_paths(self, unit_ids: Sequence[UUID]) -> tuple[str, ...]:
         rows = await self._session.execute(
