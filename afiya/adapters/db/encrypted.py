@@ -19,6 +19,13 @@ class EncryptedColumn:
 
 ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     EncryptedColumn("app_user", "phone_enc"),
+    EncryptedColumn("dhis2_connection", "secret_enc"),
+    EncryptedColumn("patient", "nni_enc"),
+    EncryptedColumn("patient", "nss_enc"),
+    EncryptedColumn("patient_phone", "number_enc"),
+    EncryptedColumn("patient_identifier", "value_enc"),
+    EncryptedColumn("patient_contact", "phone_enc"),
+    EncryptedColumn("patient_payer", "policy_number_enc"),
 ]
 """Modules add their encrypted columns here (patients: NNI, NSS, phones...)."""
 

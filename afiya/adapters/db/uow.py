@@ -10,9 +10,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from afiya.adapters.db.repositories.audit import SqlAuditLog, SqlAuditStore, append_events
+from afiya.adapters.db.repositories.dhis2 import Dhis2Repositories
 from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUserRepository
 from afiya.adapters.db.repositories.jobs import SqlJobScheduler
 from afiya.adapters.db.repositories.orgunits import SqlOrgUnitRepository
+from afiya.adapters.db.repositories.patients import SqlPatientRepository
 from afiya.domain.audit.model import AuditContext, AuditRecord
 from afiya.domain.platform.crypto import BlindIndex, FieldCipher
 from afiya.domain.shared.clock import Clock, HybridLogicalClock
@@ -69,6 +71,8 @@ class UnitOfWork:
         self.audit = SqlAuditLog(session, context)
         self.jobs = SqlJobScheduler(session)
         self.orgunits = SqlOrgUnitRepository(session)
+        self.dhis2 = Dhis2Repositories(session, factory.cipher)
+        self.patients = SqlPatientRepository(session, factory.cipher, factory.blind_index)
         self.users = SqlUserRepository(session, factory.cipher, factory.blind_index)
         self.refresh_tokens = SqlRefreshTokenStore(session)
         self.audit_store = SqlAuditStore(session)

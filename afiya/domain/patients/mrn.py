@@ -140,3 +140,22 @@ def check_mrn(text: str | None, *, field: str = "mrn") -> list[FieldError]:
 def is_valid_mrn(text: str) -> bool:
     """True when ``text`` is a well-formed MRN whose check character matches."""
     return isinstance(_parse(text, "mrn"), Mrn)
+
+
+def site_prefix_candidates(code: str | None, uid: str) -> list[str]:
+    """Prefixes to try for a new issuing site, most readable first.
+
+    The facility code's letters that the alphabet allows (``CH-TZ`` → ``CHTZ``), then
+    the same with a last letter varied, then letters derived from the DHIS2 uid. The
+    repository takes the first one no other site holds.
+    """
+    letters = "".join(c for c in (code or "").upper() if c in _SITE_LETTERS)[:5]
+    from_uid = "".join(_SITE_LETTERS[ord(c) % len(_SITE_LETTERS)] for c in uid)[:5]
+    found: list[str] = []
+    for base in (letters, from_uid):
+        if len(base) < 2:
+            continue
+        found.append(base)
+        stem = base[:4] if len(base) == 5 else base
+        found.extend(stem + extra for extra in _SITE_LETTERS if stem + extra != base)
+    return list(dict.fromkeys(found))

@@ -291,6 +291,7 @@ def _rewrite(tokens: list[str]) -> list[str]:
     return _merge_abd(tokens)
 
 
+@lru_cache(maxsize=65536)  # names repeat a lot in a registry; pure function
 def normalize_name(text: str) -> str:
     """The normal form of a name: lowercase ASCII words separated by single spaces.
 
@@ -350,6 +351,7 @@ _VOWELS = frozenset("aeiou")
 _DOUBLES = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=65536)  # names repeat a lot in a registry; pure function
 def phonetic_key(token: str) -> str:
     """A consonant skeleton that the usual spellings of one name share.
 
