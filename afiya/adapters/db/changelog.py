@@ -10,12 +10,14 @@ level, no repository can forget it.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from afiya.adapters.db.base import Syncable
@@ -123,6 +125,47 @@ def _after_flush(session: Session, _context: Any) -> None:
             }
         )
     session.connection().execute(insert(ChangeLogRow), rows)
+
+
+async def append_bulk(
+    session: AsyncSession,
+    entity: str,
+    entries: Sequence[tuple[UUID, str, int, dict[str, Any]]],
+    *,
+    batch: int = 1000,
+) -> None:
+    """Change-log entries for rows written by a bulk path (Core inserts or COPY).
+
+    ``entries`` are ``(entity id, operation, version, row snapshot)``. Same guarantees as
+    the flush listeners: same transaction, the node's next gap-free sequence numbers, an
+    HLC time each, JSON-safe snapshots.
+    """
+    if not entries:
+        return
+    info = session.info
+    node = info.get("node", "central")
+    hlc: HybridLogicalClock = info.get("hlc", _DEFAULT_HLC)
+    actor = info.get("actor_id")
+    recorded_at = info.get("clock", SystemClock()).now()
+    first = await session.run_sync(lambda s: _next_node_seq(s, node, len(entries)))
+    rows = [
+        {
+            "node": node,
+            "node_seq": first + index,
+            "hlc": hlc.now().encode(),
+            "entity": entity,
+            "entity_id": entity_id,
+            "operation": operation,
+            "version": version,
+            "actor_id": actor,
+            "data": {key: _json_value(value) for key, value in data.items()},
+            "recorded_at": recorded_at,
+        }
+        for index, (entity_id, operation, version, data) in enumerate(entries)
+    ]
+    connection = await session.connection()
+    for start in range(0, len(rows), batch):
+        await connection.execute(insert(ChangeLogRow), rows[start : start + batch])
 
 
 def _after_rollback(session: Session) -> None:

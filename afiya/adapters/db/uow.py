@@ -15,6 +15,7 @@ from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUse
 from afiya.adapters.db.repositories.jobs import SqlJobScheduler
 from afiya.adapters.db.repositories.orgunits import SqlOrgUnitRepository
 from afiya.adapters.db.repositories.patients import SqlPatientRepository
+from afiya.adapters.db.repositories.pbf import SqlPbfRepository
 from afiya.domain.audit.model import AuditContext, AuditRecord
 from afiya.domain.platform.crypto import BlindIndex, FieldCipher
 from afiya.domain.shared.clock import Clock, HybridLogicalClock
@@ -73,6 +74,7 @@ class UnitOfWork:
         self.orgunits = SqlOrgUnitRepository(session)
         self.dhis2 = Dhis2Repositories(session, factory.cipher)
         self.patients = SqlPatientRepository(session, factory.cipher, factory.blind_index)
+        self.pbf = SqlPbfRepository(session)
         self.users = SqlUserRepository(session, factory.cipher, factory.blind_index)
         self.refresh_tokens = SqlRefreshTokenStore(session)
         self.audit_store = SqlAuditStore(session)

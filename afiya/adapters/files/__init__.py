@@ -1,0 +1,1 @@
+"""File formats: spreadsheets (XLSX with openpyxl) and CSV, read and written in memory."""

@@ -1,0 +1,1 @@
+"""PBF routes: programmes and rules, the verification workflow, computations and exports."""
