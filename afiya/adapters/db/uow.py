@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from afiya.adapters.db.repositories.agenda import SqlAgendaRepository
 from afiya.adapters.db.repositories.audit import SqlAuditLog, SqlAuditStore, append_events
 from afiya.adapters.db.repositories.dhis2 import Dhis2Repositories
 from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUserRepository
@@ -72,6 +73,7 @@ class UnitOfWork:
         self.audit = SqlAuditLog(session, context)
         self.jobs = SqlJobScheduler(session)
         self.orgunits = SqlOrgUnitRepository(session)
+        self.agenda = SqlAgendaRepository(session)
         self.dhis2 = Dhis2Repositories(session, factory.cipher)
         self.patients = SqlPatientRepository(session, factory.cipher, factory.blind_index)
         self.pbf = SqlPbfRepository(session)
