@@ -129,9 +129,12 @@ def _job_queue(settings: Settings) -> JobQueue:
 
 
 def _sms_gateway(settings: Settings) -> Any:
-    from afiya.adapters.sms.console import ConsoleSms
+    import json
 
-    return ConsoleSms()
+    from afiya.adapters.sms.registry import GATEWAYS
+
+    config = json.loads(settings.sms_gateway_config or "{}")
+    return GATEWAYS.create(settings.sms_gateway, config)
 
 
 def build(

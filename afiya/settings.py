@@ -102,7 +102,18 @@ class Settings:
     )
     s3_region: str = field(default="us-east-1", metadata={"doc": "S3 region name."})
     sms_gateway: str = field(
-        default="console", metadata={"doc": "Default SMS gateway: `console` (logs messages)."}
+        default="console",
+        metadata={
+            "doc": "Default SMS gateway: `console` (logs messages), `africastalking` or `twilio`."
+        },
+    )
+    sms_gateway_config: str = field(
+        default="",
+        metadata={
+            "doc": "JSON settings of the SMS gateway (username, api_key, sender_id, "
+            "base_url... as the adapter documents).",
+            "secret": True,
+        },
     )
     jwt_secret: str = field(
         default="",

@@ -18,9 +18,7 @@ error (nothing was accepted) deletes the attempt row and retries with back-off.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -31,7 +29,6 @@ from sqlalchemy.exc import IntegrityError
 from afiya.adapters.db.models.agenda import ReminderDeliveryRow
 from afiya.adapters.queue.runner import Handler, JobContext
 from afiya.adapters.sms.babel_formatting import BabelFormatter
-from afiya.adapters.sms.registry import SmsGatewayRegistry
 from afiya.domain.agenda.reminders import plan_appointment_reminders
 from afiya.domain.agenda.slots import facility_zone
 from afiya.domain.agenda.use_cases import REMINDER_JOB
@@ -51,21 +48,13 @@ from afiya.domain.shared.ids import uuid7
 log = logging.getLogger("afiya.jobs")
 
 #: SMS providers; third parties (and tests) register more.
-GATEWAYS = SmsGatewayRegistry.with_builtins()
-# TODO(lead): move into Settings as `sms_gateway_config` (JSON, secret); read here until then.
-GATEWAY_CONFIG_ENV = "AFIYA_SMS_GATEWAY_CONFIG"
 _CATALOG = TemplateCatalog.defaults()
 _FORMATTER = BabelFormatter()
 
 
 def reminder_gateway(services: Any) -> SmsGateway:
-    """The gateway named by ``settings.sms_gateway``, built once per process."""
-    extras = services.extras
-    if "agenda_sms" not in extras:
-        name = services.settings.sms_gateway
-        config = json.loads(os.environ.get(GATEWAY_CONFIG_ENV, "{}") or "{}")
-        extras["agenda_sms"] = GATEWAYS.create(name, config)
-    return extras["agenda_sms"]  # type: ignore[no-any-return]
+    """The gateway named by ``AFIYA_SMS_GATEWAY`` (built once per process by bootstrap)."""
+    return services.sms  # type: ignore[no-any-return]
 
 
 def _language(value: str | None) -> Language:

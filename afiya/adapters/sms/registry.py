@@ -171,3 +171,8 @@ class GatewaySelector:
             close = getattr(gateway, "aclose", None)
             if close is not None:
                 await close()
+
+
+GATEWAYS = SmsGatewayRegistry.with_builtins()
+"""The process-wide registry: the composition root builds gateways from it, and a plug-in
+(or a test) registers its own factory into it before the first gateway is built."""

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from afiya.adapters.sms.africastalking import AfricasTalkingSms
+from afiya.adapters.sms.registry import GATEWAYS
 from afiya.domain.messaging.ports import OutboundSms, SmsReceipt
-from afiya.jobs.agenda import GATEWAYS
 
 
 class CrashAfterSend(AfricasTalkingSms):
