@@ -249,18 +249,17 @@ async def run(backend: str, n: int, queries: int, pg_url: str) -> None:
         people = list(synthetic(rng, units, n, 2025))
         factory = container.uow
         started = time.perf_counter()
-        for start in range(0, n, 50_000):
-            async with factory(SYSTEM_CONTEXT) as uow:
-                await bulk_load_patients(
-                    uow.session,
-                    people[start : start + 50_000],
-                    cipher=factory.cipher,
-                    index=factory.blind_index,
-                    node="bench",
-                    now=datetime.now(UTC),
-                    sites=sites,
-                )
-                await uow.session.commit()
+        async with factory(SYSTEM_CONTEXT) as uow:  # one transaction; the loader windows
+            await bulk_load_patients(
+                uow.session,
+                people,
+                cipher=factory.cipher,
+                index=factory.blind_index,
+                node="bench",
+                now=datetime.now(UTC),
+                sites=sites,
+            )
+            await uow.session.commit()
         load = time.perf_counter() - started
         if backend == "postgresql":
             async with container.engine.connect() as conn:

@@ -108,6 +108,10 @@ class AesGcmFieldCipher:
         self._ring = ring
         self._keks = {kid: AESGCM(key) for kid, key in ring.keys.items()}
 
+    def __reduce__(self) -> tuple[type[AesGcmFieldCipher], tuple[KeyRing]]:
+        # AES objects do not pickle; a worker process rebuilds the cipher from the ring.
+        return (AesGcmFieldCipher, (self._ring,))
+
     def _split(self, blob: bytes) -> tuple[str, bytes, bytes, bytes, bytes]:
         try:
             if blob[0] != _VERSION:

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from itertools import combinations
 from typing import Literal
 
@@ -162,22 +163,31 @@ class PreparedTraits:
     district: str
 
 
-def prepare(traits: PersonTraits) -> PreparedTraits:
-    """Normalise a person's names and birth data once (see :func:`score_pair`)."""
-    given_tokens = name_tokens(traits.given_names, keep_particles=False)
-    all_tokens = name_tokens(traits.given_names, traits.family_name)
+@lru_cache(maxsize=65536)  # names repeat a lot in a registry; pure function
+def _prepare_names(
+    given_names: str, family_name: str
+) -> tuple[tuple[str, ...], str | None, str | None, str | None]:
+    """Core tokens, first given name, filiation particle and patronym of a name."""
+    given_tokens = name_tokens(given_names, keep_particles=False)
+    all_tokens = name_tokens(given_names, family_name)
     filiation = patronym = None
     for i, token in enumerate(all_tokens[:-1]):
         if token in (OULD, MINT) and all_tokens[i + 1] not in PARTICLES:
             filiation, patronym = token, all_tokens[i + 1]
             break
     core = tuple(t for t in all_tokens if t not in PARTICLES)
+    return core, given_tokens[0] if given_tokens else None, filiation, patronym
+
+
+def prepare(traits: PersonTraits) -> PreparedTraits:
+    """Normalise a person's names and birth data once (see :func:`score_pair`)."""
+    core, given, filiation, patronym = _prepare_names(traits.given_names, traits.family_name)
     exact = None if traits.birth_year_estimated else traits.birth_date
     year = traits.birth_date.year if traits.birth_date else traits.birth_year
     return PreparedTraits(
         traits=traits,
         tokens=core,
-        given=given_tokens[0] if given_tokens else (core[0] if core else None),
+        given=given if given else (core[0] if core else None),
         filiation=filiation,
         patronym=patronym,
         birth_year=year,

@@ -55,7 +55,11 @@ from afiya.domain.shared.i18n import N_, Message
 from afiya.domain.shared.ids import uuid7
 
 MAX_CANDIDATES_SHOWN = 10
-NAME_SEARCH_POOL = 300  # candidates scored per name search (ranked by shared keys first)
+# Bounded candidate sets: the registry ranks candidates by blocking keys shared (a true
+# duplicate shares many: names, decade, phone, NNI; a namesake one or two), then only the
+# best are scored here, so the cost does not grow with the registry.
+NAME_SEARCH_POOL = 150  # candidates scored per name search
+DUPLICATE_POOL = 100  # candidates scored per duplicate check
 _NAME_MISMATCH = frozenset({"name_different", "name_distinct", "patronym_reversed"})
 
 
@@ -102,7 +106,10 @@ async def find_candidates(
     traits = patients.traits_of(patient)
     phones = patients.phone_keys_of(patient)
     profiles = await patients.candidates(
-        index_keys(traits, phones) - name_search_keys(traits), scope=None, exclude=patient.id
+        index_keys(traits, phones) - name_search_keys(traits),
+        scope=None,
+        exclude=patient.id,
+        limit=DUPLICATE_POOL,
     )
     prepared = prepare(traits)
     scored: list[tuple[MatchResult, MatchProfile]] = []

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afiya.adapters.db.models.patients import (
@@ -46,6 +46,8 @@ SCALARS = (
 )
 ADDRESS = ("region", "district", "commune", "locality")
 IN_CHUNK = 500
+STRONG_KEYS = ("id:", "ph:")  # blocking keys that few people share
+STRONG_WEIGHT = 4
 
 
 def key_hash(key: str) -> int:
@@ -151,20 +153,26 @@ class PatientQueries:
             stmt = stmt.where(PatientRow.birth_year <= where.birth_year_to)
         return stmt
 
-    async def _profiles_from(self, stmt: Any) -> list[MatchProfile]:
-        rows = (await self._session.execute(stmt)).all()
-        ids = [r[0] for r in rows]
+    async def _profiles_from(self, stmt: Any, *order: str) -> list[MatchProfile]:
+        """Profiles of the patients ``stmt`` selects (``_PROFILE_COLUMNS`` first, then any
+        ``order`` columns), with every live phone key, in one query; ``stmt`` order kept."""
+        sub = stmt.subquery()
+        phone = PatientPhoneRow
+        joined = sub.outerjoin(phone, (phone.patient_id == sub.c.id) & phone.deleted_at.is_(None))
+        query = (
+            select(*(sub.c[c.key] for c in _PROFILE_COLUMNS), phone.number_bidx, phone.shared)
+            .select_from(joined)
+            .order_by(*(sub.c[o].desc() for o in order), sub.c.id, phone.rank, phone.id)
+        )
+        rows: list[Any] = []
         phones: dict[UUID, list[tuple[bytes, bool]]] = {}
-        for chunk in _chunks(ids):
-            result = await self._session.execute(
-                select(
-                    PatientPhoneRow.patient_id, PatientPhoneRow.number_bidx, PatientPhoneRow.shared
-                )
-                .where(PatientPhoneRow.patient_id.in_(chunk), PatientPhoneRow.deleted_at.is_(None))
-                .order_by(PatientPhoneRow.rank, PatientPhoneRow.id)
-            )
-            for pid, digest, shared in result:
-                phones.setdefault(pid, []).append((bytes(digest), shared))
+        for r in (await self._session.execute(query)).all():
+            own = phones.get(r[0])
+            if own is None:
+                own = phones[r[0]] = []
+                rows.append(r[:-2])
+            if r[-2] is not None:
+                own.append((bytes(r[-2]), bool(r[-1])))
         out = []
         for r in rows:
             (
@@ -211,10 +219,15 @@ class PatientQueries:
         """Patients sharing the most blocking keys first: a true duplicate shares many
         (names, decade, phone...), a namesake few, so a common name cannot push the real
         duplicate out of the ``limit``. Filters apply before the ranking."""
+        keys = set(keys)
         hashes = sorted({key_hash(k) for k in keys})
         if not hashes:
             return []
-        shared = func.count().label("shared")
+        # Same NNI or same phone outweighs a name or a decade: among a million records
+        # many namesakes share the name keys, few share a phone.
+        strong = sorted({key_hash(k) for k in keys if k.startswith(STRONG_KEYS)})
+        weight = case((PatientMatchKeyRow.key_hash.in_(strong), STRONG_WEIGHT), else_=1)
+        shared = (func.sum(weight) if strong else func.count()).label("shared")
         ranked = self._filtered(
             select(PatientMatchKeyRow.patient_id, shared)
             .join(PatientRow, PatientRow.id == PatientMatchKeyRow.patient_id)
@@ -227,12 +240,11 @@ class PatientQueries:
         ranked = ranked.group_by(PatientMatchKeyRow.patient_id).order_by(
             shared.desc(), PatientMatchKeyRow.patient_id
         )
-        ids = list((await self._session.execute(ranked.limit(limit))).scalars())
-        if not ids:
-            return []
-        rows = await self._profiles_from(select(*_PROFILE_COLUMNS).where(PatientRow.id.in_(ids)))
-        order = {pid: i for i, pid in enumerate(ids)}
-        return sorted(rows, key=lambda p: order[p.patient_id])
+        top = ranked.limit(limit).subquery()
+        return await self._profiles_from(
+            select(*_PROFILE_COLUMNS, top.c.shared).join(top, top.c.patient_id == PatientRow.id),
+            "shared",
+        )
 
     async def profiles(self, patient_ids: Sequence[UUID]) -> list[MatchProfile]:
         out: list[MatchProfile] = []

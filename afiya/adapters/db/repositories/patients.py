@@ -6,7 +6,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Integer,
+    Numeric,
+    String,
+    cast,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afiya.adapters.db.base import session_now
@@ -51,6 +64,79 @@ if TYPE_CHECKING:
         SqlMergeStore,
         SqlMrnCounter,
     )
+
+
+_PATIENT_COLUMNS = tuple(PatientRow.__table__.columns)
+
+
+def _children_union(ids: Sequence[UUID]) -> Any:
+    """Live phones, contacts, identifiers and payers of ``ids`` as one result, in display
+    order, on a common row shape (``kind``, ``id``, ``patient_id``, ``rank``, texts...)."""
+    none_text, none_flag = cast(null(), String), cast(null(), Boolean)
+    none_num, none_date = cast(null(), Numeric(5, 2)), cast(null(), Date)
+    zero = cast(literal(0), Integer)
+
+    def part(model: Any, kind: str, rank: Any, enc: Any, *rest: Any) -> Any:
+        return select(
+            cast(literal(kind), String).label("kind"),
+            model.id.label("id"),
+            model.patient_id.label("patient_id"),
+            rank.label("rank"),
+            enc.label("enc"),
+            *rest,
+        ).where(model.patient_id.in_(ids), model.deleted_at.is_(None))
+
+    ph, co, ide, pa = PatientPhoneRow, PatientContactRow, PatientIdentifierRow, PatientPayerRow
+    return union_all(
+        part(
+            ph,
+            "ph",
+            ph.rank,
+            ph.number_enc,
+            ph.label.label("t1"),
+            none_text.label("t2"),
+            ph.shared.label("flag"),
+            none_num.label("num"),
+            none_date.label("d1"),
+            none_date.label("d2"),
+        ),
+        part(
+            co,
+            "co",
+            co.rank,
+            co.phone_enc,
+            co.name,
+            co.relationship,
+            none_flag,
+            none_num,
+            none_date,
+            none_date,
+        ),
+        part(
+            ide,
+            "id",
+            zero,
+            ide.value_enc,
+            ide.type,
+            ide.issuer,
+            none_flag,
+            none_num,
+            none_date,
+            none_date,
+        ),
+        part(
+            pa,
+            "pa",
+            zero,
+            pa.policy_number_enc,
+            pa.kind,
+            pa.name,
+            none_flag,
+            pa.coverage_rate,
+            pa.valid_from,
+            pa.valid_to,
+        ),
+    ).order_by("kind", "patient_id", "rank", "id")
 
 
 class SqlPatientRepository(PatientQueries):
@@ -154,27 +240,29 @@ class SqlPatientRepository(PatientQueries):
         return found
 
     async def get_many(self, patient_ids: Sequence[UUID]) -> dict[UUID, Patient]:
+        """Records with their sub-records in two queries (rows, then one ``UNION ALL`` of
+        phones, contacts, identifiers and payers), read as plain rows (no ORM identity map)."""
         ids = list(dict.fromkeys(patient_ids))
-        rows: list[PatientRow] = []
+        if self._session.new or self._session.dirty or self._session.deleted:
+            await self._session.flush()
+        rows: list[Any] = []
         for chunk in _chunks(ids):
             result = await self._session.execute(
-                select(PatientRow).where(PatientRow.id.in_(chunk), PatientRow.deleted_at.is_(None))
+                select(*_PATIENT_COLUMNS).where(
+                    PatientRow.id.in_(chunk), PatientRow.deleted_at.is_(None)
+                )
             )
-            rows.extend(result.scalars())
+            rows.extend(result.all())
         if not rows:
             return {}
-        found_ids = [r.id for r in rows]
-        phones = await self._children(PatientPhoneRow, found_ids)
-        contacts = await self._children(PatientContactRow, found_ids)
-        identifiers = await self._children(PatientIdentifierRow, found_ids)
-        payers = await self._children(PatientPayerRow, found_ids)
+        found: dict[str, dict[UUID, list[Any]]] = {k: {} for k in ("ph", "co", "id", "pa")}
+        for chunk in _chunks([r.id for r in rows]):
+            for child in (await self._session.execute(_children_union(chunk))).all():
+                found[child.kind].setdefault(child.patient_id, []).append(child)
         return {
             r.id: self._to_domain(
                 r,
-                phones.get(r.id, []),
-                contacts.get(r.id, []),
-                identifiers.get(r.id, []),
-                payers.get(r.id, []),
+                *(found[k].get(r.id, []) for k in ("ph", "co", "id", "pa")),
             )
             for r in rows
         }
@@ -184,12 +272,13 @@ class SqlPatientRepository(PatientQueries):
 
     def _to_domain(
         self,
-        row: PatientRow,
-        phones: list[PatientPhoneRow],
-        contacts: list[PatientContactRow],
-        identifiers: list[PatientIdentifierRow],
-        payers: list[PatientPayerRow],
+        row: Any,
+        phones: list[Any],
+        contacts: list[Any],
+        identifiers: list[Any],
+        payers: list[Any],
     ) -> Patient:
+        """A record from its row and its sub-records as rows of :func:`_children_union`."""
         t = "patient"
         return Patient(
             id=row.id,
@@ -198,32 +287,32 @@ class SqlPatientRepository(PatientQueries):
             nss=self._dec(t, row.id, "nss", row.nss_enc),
             phones=tuple(
                 Phone(
-                    self._dec("patient_phone", p.id, "number", p.number_enc) or "",
-                    p.shared,
-                    p.label,
+                    self._dec("patient_phone", p.id, "number", p.enc) or "",
+                    p.flag,
+                    p.t1,
                 )
                 for p in phones
             ),
             address=Address(*(getattr(row, f) for f in ADDRESS)),
             contacts=tuple(
                 EmergencyContact(
-                    c.name,
-                    c.relationship,
-                    self._dec("patient_contact", c.id, "phone", c.phone_enc),
+                    c.t1,
+                    c.t2,
+                    self._dec("patient_contact", c.id, "phone", c.enc),
                     c.id,
                 )
                 for c in contacts
             ),
             identifiers=tuple(
                 Identifier(
-                    i.type,
-                    self._dec("patient_identifier", i.id, "value", i.value_enc) or "",
-                    i.issuer,
+                    i.t1,
+                    self._dec("patient_identifier", i.id, "value", i.enc) or "",
+                    i.t2,
                     i.id,
                 )
                 for i in identifiers
             ),
-            payers=tuple(self._payer(p) for p in payers),
+            payers=tuple(self._payer(p.id, p.t1, p.t2, p.enc, p.num, p.d1, p.d2) for p in payers),
             status=PatientStatus(row.status),
             merged_into_id=row.merged_into_id,
             version=row.version,
@@ -231,17 +320,27 @@ class SqlPatientRepository(PatientQueries):
             updated_at=row.updated_at,
         )
 
-    def _payer(self, row: PatientPayerRow) -> Payer:
+    def _payer(self, row_id: UUID, kind: str, name: str, *rest: Any) -> Payer:
+        enc, rate, valid_from, valid_to = rest
         return Payer(
-            kind=PayerKind(row.kind),
-            name=row.name,
-            coverage_rate=row.coverage_rate,
-            policy_number=self._dec(
-                "patient_payer", row.id, "policy_number", row.policy_number_enc
-            ),
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            id=row.id,
+            kind=PayerKind(kind),
+            name=name,
+            coverage_rate=rate,
+            policy_number=self._dec("patient_payer", row_id, "policy_number", enc),
+            valid_from=valid_from,
+            valid_to=valid_to,
+            id=row_id,
+        )
+
+    def _payer_row(self, row: PatientPayerRow) -> Payer:
+        return self._payer(
+            row.id,
+            row.kind,
+            row.name,
+            row.policy_number_enc,
+            row.coverage_rate,
+            row.valid_from,
+            row.valid_to,
         )
 
     # -- writing ------------------------------------------------------------------------
@@ -407,7 +506,7 @@ class SqlPatientRepository(PatientQueries):
         await self._session.flush()
         row = await self._session.get(PatientPayerRow, row_id)
         assert row is not None
-        return self._payer(row)
+        return self._payer_row(row)
 
     async def update_payer(self, patient_id: UUID, payer: Payer) -> Payer | None:
         row = await self._child(PatientPayerRow, patient_id, payer.id) if payer.id else None
@@ -423,12 +522,12 @@ class SqlPatientRepository(PatientQueries):
         for attr, value in values.items():
             if getattr(row, attr) != value:
                 setattr(row, attr, value)
-        if self._payer(row).policy_number != payer.policy_number:
+        if self._payer_row(row).policy_number != payer.policy_number:
             row.policy_number_enc = self._enc(
                 "patient_payer", row.id, "policy_number", payer.policy_number
             )
         await self._session.flush()
-        return self._payer(row)
+        return self._payer_row(row)
 
     async def remove_payer(self, patient_id: UUID, payer_id: UUID) -> bool:
         row = await self._child(PatientPayerRow, patient_id, payer_id)
