@@ -22,6 +22,20 @@ export type AdjustmentCreate = {
   "reason": string;
 };
 
+export type AlertRead = {
+  "acknowledged_at": null | string;
+  "acknowledged_by": null | string;
+  "connection_id": string;
+  "created_at": string;
+  "dhis2_last_updated": null | string;
+  "expected": null | string;
+  "found": null | string;
+  "id": string;
+  "kind": string;
+  "paid_at": null | string;
+  "value_key": string;
+};
+
 export type AppointmentCreate = {
   "appointment_type_id": string;
   "channel"?: string;
@@ -97,6 +111,8 @@ export type AuditEventRead = {
   "username": null | string;
 };
 
+export type AuthKind = "basic" | "token";
+
 export type BudgetPolicy = "scale" | "cap";
 
 export type BudgetSet = {
@@ -123,6 +139,18 @@ export type ChecklistSectionIn = {
   "name": string;
 };
 
+export type ChunkRead = {
+  "attempts": number;
+  "chunk_no": number;
+  "conflicts": Array<Record<string, unknown>>;
+  "done_at": null | string;
+  "last_error": null | string;
+  "sent_at": null | string;
+  "size": number;
+  "status": string;
+  "totals": Totals;
+};
+
 export type ClosureCreate = {
   "day": string;
   "end"?: null | string;
@@ -145,6 +173,69 @@ export type ComputationRead = {
   "rule_set_hash": string;
   "simulated": boolean;
   "total": string;
+};
+
+export type ConnectionCheckRead = {
+  "authorities": Array<string>;
+  "can_write_data": boolean;
+  "error": null | string;
+  "error_code": null | string;
+  "ok": boolean;
+  "org_units": Array<string>;
+  "system_name": null | string;
+  "username": null | string;
+  "version": null | string;
+};
+
+export type ConnectionCreate = {
+  "active"?: boolean;
+  "auth_kind": AuthKind;
+  "base_url": string;
+  "chunk_size"?: number;
+  "concurrency"?: number;
+  "name": string;
+  "page_size"?: number;
+  "retry_delay_seconds"?: number;
+  "secret": string;
+  "timeout_seconds"?: number;
+  "username"?: null | string;
+};
+
+export type ConnectionRead = {
+  "active": boolean;
+  "auth_kind": AuthKind;
+  "base_url": string;
+  "chunk_size": number;
+  "concurrency": number;
+  "created_at": null | string;
+  "dhis2_version": null | string;
+  "has_secret": boolean;
+  "id": string;
+  "last_test_ok": boolean | null;
+  "last_tested_at": null | string;
+  "name": string;
+  "page_size": number;
+  "retry_delay_seconds": number;
+  "system_id": null | string;
+  "timeout_seconds": number;
+  "updated_at": null | string;
+  "username": null | string;
+  "version": number;
+};
+
+export type ConnectionUpdate = {
+  "active"?: boolean;
+  "auth_kind"?: AuthKind;
+  "base_url"?: string;
+  "chunk_size"?: number;
+  "concurrency"?: number;
+  "name"?: string;
+  "page_size"?: number;
+  "retry_delay_seconds"?: number;
+  "secret"?: string;
+  "timeout_seconds"?: number;
+  "username"?: null | string;
+  "version"?: number;
 };
 
 export type ConstantOverride = {
@@ -279,6 +370,39 @@ export type EvaluationRead = {
   "total": string;
 };
 
+export type FigureItem = {
+  "comment"?: null | string;
+  "figure": string;
+  "org_unit_id": string;
+  "period": string;
+  "value": null | string;
+};
+
+export type FigureKey = {
+  "figure": string;
+  "org_unit_id": string;
+  "period": string;
+};
+
+export type FiguresPaid = {
+  "figures": Array<FigureKey>;
+  "paid_at": string;
+};
+
+export type FiguresPaidResult = {
+  "marked": number;
+};
+
+export type FiguresPut = {
+  "figures": Array<FigureItem>;
+};
+
+export type FiguresPutResult = {
+  "created": number;
+  "unchanged": number;
+  "updated": number;
+};
+
 export type FormulaIn = {
   "code": string;
   "description"?: string;
@@ -326,6 +450,8 @@ export type ImportReportRead = {
   "updated": number;
 };
 
+export type ImportStrategy = "CREATE_AND_UPDATE" | "CREATE" | "UPDATE" | "DELETE";
+
 export type InvoiceRead = {
   "budget_adjustment": string;
   "carried_adjustments": string;
@@ -342,6 +468,10 @@ export type InvoiceRead = {
   "total": string;
 };
 
+export type JobAccepted = {
+  "job_id": string;
+};
+
 export type JobScheduled = {
   "job_id": string;
 };
@@ -356,6 +486,32 @@ export type LeaveCreate = {
 };
 
 export type LeaveKind = "annual" | "sick" | "training" | "mission" | "maintenance" | "other";
+
+export type LedgerItem = {
+  "attempts": number;
+  "attribute_option_combo": null | string;
+  "category_option_combo": null | string;
+  "chunk_no": null | number;
+  "comment": null | string;
+  "conflict_code": null | string;
+  "conflict_kind": null | string;
+  "conflict_text": null | string;
+  "data_element": string;
+  "first_sent_at": null | string;
+  "id": string;
+  "last_sent_at": null | string;
+  "org_unit": string;
+  "paid_at": null | string;
+  "period": string;
+  "response": Record<string, unknown>;
+  "retry_on": null | string;
+  "run_id": null | string;
+  "settled_at": null | string;
+  "state": LedgerState;
+  "value": null | string;
+};
+
+export type LedgerState = "pending" | "sent" | "imported" | "updated" | "ignored" | "conflict" | "superseded";
 
 export type LockChange = {
   "reason"?: null | string;
@@ -374,6 +530,42 @@ export type LockRead = {
 export type LoginRequest = {
   "password": string;
   "username": string;
+};
+
+export type MappingCreate = {
+  "active"?: boolean;
+  "attribute_option_combo"?: null | string;
+  "category_option_combo"?: null | string;
+  "data_element": string;
+  "data_set"?: null | string;
+  "figure": string;
+  "period_type": PeriodType;
+  "source"?: string;
+};
+
+export type MappingRead = {
+  "active": boolean;
+  "attribute_option_combo": null | string;
+  "category_option_combo": null | string;
+  "connection_id": string;
+  "data_element": string;
+  "data_set": null | string;
+  "figure": string;
+  "id": string;
+  "period_type": PeriodType;
+  "source": string;
+  "version": number;
+};
+
+export type MappingUpdate = {
+  "active"?: boolean;
+  "attribute_option_combo"?: null | string;
+  "category_option_combo"?: null | string;
+  "data_element"?: string;
+  "data_set"?: null | string;
+  "figure"?: string;
+  "period_type"?: PeriodType;
+  "version"?: number;
 };
 
 export type MeResponse = {
@@ -403,6 +595,26 @@ export type MergeRead = {
   "survivor_id": string;
   "unmerge_reason": null | string;
   "unmerged_at": null | string;
+};
+
+export type MetadataItem = {
+  "afiya_unit_id": null | string;
+  "code": null | string;
+  "last_updated": null | string;
+  "level": null | number;
+  "match_method": null | string;
+  "name": string;
+  "parent_uid": null | string;
+  "path": null | string;
+  "resource": MetadataResource;
+  "uid": string;
+};
+
+export type MetadataResource = "organisationUnits" | "organisationUnitLevels" | "organisationUnitGroups" | "organisationUnitGroupSets" | "dataSets" | "dataElements" | "categoryCombos" | "categoryOptionCombos";
+
+export type MetadataSyncRequest = {
+  "full"?: boolean;
+  "update_afiya_units"?: boolean;
 };
 
 export type OrgUnitCreate = {
@@ -446,6 +658,12 @@ export type OrgUnitRead = {
   "version": number;
 };
 
+export type OrgUnitReportRead = {
+  "matched_by_code": number;
+  "matched_by_uid": number;
+  "unmatched": Array<MetadataItem>;
+};
+
 export type OrgUnitUpdate = {
   "closed_date"?: string;
   "code"?: string;
@@ -482,6 +700,18 @@ export type Page_afiya_api_agenda_schemas_AppointmentRead_ = {
 
 export type Page_afiya_api_audit_controllers_AuditEventRead_ = {
   "items": Array<AuditEventRead>;
+  "limit": number;
+  "next_cursor": null | string;
+};
+
+export type Page_afiya_api_dhis2_schemas_MetadataItem_ = {
+  "items": Array<MetadataItem>;
+  "limit": number;
+  "next_cursor": null | string;
+};
+
+export type Page_afiya_api_dhis2_sync_schemas_LedgerItem_ = {
+  "items": Array<LedgerItem>;
   "limit": number;
   "next_cursor": null | string;
 };
@@ -621,6 +851,8 @@ export type PaymentRuleIn = {
   "payers"?: Array<pbf_schemas_PayerIn>;
 };
 
+export type PeriodType = "Daily" | "Weekly" | "WeeklyWednesday" | "WeeklyThursday" | "WeeklySaturday" | "WeeklySunday" | "BiWeekly" | "Monthly" | "BiMonthly" | "Quarterly" | "QuarterlyNov" | "SixMonthly" | "SixMonthlyApril" | "SixMonthlyNov" | "Yearly" | "FinancialApril" | "FinancialJuly" | "FinancialSep" | "FinancialOct" | "FinancialNov";
+
 export type PhoneIn = {
   "label"?: null | string;
   "number": string;
@@ -631,6 +863,15 @@ export type PhoneRead = {
   "label": null | string;
   "number": string;
   "shared": boolean;
+};
+
+export type PlanRead = {
+  "blocked": number;
+  "planned": number;
+  "unchanged": number;
+  "unmatched_units": number;
+  "waiting": number;
+  "wrong_period_type": number;
 };
 
 export type ProgrammeCreate = {
@@ -648,6 +889,70 @@ export type ProgrammeRead = {
   "dhis2_mapping": Record<string, string>;
   "id": string;
   "name": string;
+};
+
+export type PullCreate = {
+  "children"?: boolean;
+  "data_set": string;
+  "end"?: null | string;
+  "include_deleted"?: boolean;
+  "org_unit": string;
+  "periods"?: Array<string>;
+  "start"?: null | string;
+};
+
+export type PullRunRead = {
+  "alerts": number;
+  "connection_id": string;
+  "created_at": null | string;
+  "data_set": string;
+  "end": null | string;
+  "error": null | string;
+  "finished_at": null | string;
+  "id": string;
+  "org_unit": string;
+  "periods": Array<string>;
+  "received": number;
+  "start": null | string;
+  "status": RunStatus;
+};
+
+export type PushCreate = {
+  "async_import"?: boolean;
+  "chunk_size"?: null | number;
+  "concurrency"?: null | number;
+  "dry_run"?: boolean;
+  "end"?: null | string;
+  "id_scheme"?: string;
+  "import_strategy"?: ImportStrategy;
+  "mapping_ids"?: Array<string>;
+  "retry_only"?: boolean;
+  "start"?: null | string;
+};
+
+export type PushRunRead = {
+  "chunk_size": number;
+  "chunks"?: Array<ChunkRead> | null;
+  "chunks_done": number;
+  "concurrency": number;
+  "connection_id": string;
+  "created_at": null | string;
+  "dry_run": boolean;
+  "end": null | string;
+  "error": null | string;
+  "finished_at": null | string;
+  "id": string;
+  "id_scheme": string;
+  "import_strategy": ImportStrategy;
+  "plan": PlanRead;
+  "resumes": number;
+  "retry_only": boolean;
+  "start": null | string;
+  "started_at": null | string;
+  "status": RunStatus;
+  "total_chunks": number;
+  "total_values": number;
+  "totals": Totals;
 };
 
 export type QueueItemRead = {
@@ -714,6 +1019,8 @@ export type RuleSetRead = {
   "version": number;
 };
 
+export type RunStatus = "planning" | "running" | "done" | "failed" | "abandoned";
+
 export type ScanStarted = {
   "job_id": string;
 };
@@ -758,6 +1065,14 @@ export type StepBody = {
 
 export type StepReportRead = {
   "created": number;
+  "updated": number;
+};
+
+export type Totals = {
+  "conflicts": number;
+  "deleted": number;
+  "ignored": number;
+  "imported": number;
   "updated": number;
 };
 
