@@ -55,7 +55,6 @@ SQLITE_CACHE_KIB = 512 * 1024  # page cache during a load on SQLite
 MIN_PARALLEL = 20_000  # below this, encode in this process (a pool costs ~1 s to start)
 
 
-
 Encoded = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
