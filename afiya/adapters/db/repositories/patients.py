@@ -7,18 +7,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import (
-    Boolean,
-    Date,
-    Integer,
-    Numeric,
-    String,
-    cast,
     delete,
     insert,
-    literal,
-    null,
     select,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +33,7 @@ from afiya.adapters.db.repositories.patient_queries import (
     identifier_purpose,
     key_hash,
 )
+from afiya.adapters.db.repositories.patient_records import children_union
 from afiya.domain.patients.matching import PersonTraits
 from afiya.domain.patients.model import (
     Address,
@@ -67,76 +59,6 @@ if TYPE_CHECKING:
 
 
 _PATIENT_COLUMNS = tuple(PatientRow.__table__.columns)
-
-
-def _children_union(ids: Sequence[UUID]) -> Any:
-    """Live phones, contacts, identifiers and payers of ``ids`` as one result, in display
-    order, on a common row shape (``kind``, ``id``, ``patient_id``, ``rank``, texts...)."""
-    none_text, none_flag = cast(null(), String), cast(null(), Boolean)
-    none_num, none_date = cast(null(), Numeric(5, 2)), cast(null(), Date)
-    zero = cast(literal(0), Integer)
-
-    def part(model: Any, kind: str, rank: Any, enc: Any, *rest: Any) -> Any:
-        return select(
-            cast(literal(kind), String).label("kind"),
-            model.id.label("id"),
-            model.patient_id.label("patient_id"),
-            rank.label("rank"),
-            enc.label("enc"),
-            *rest,
-        ).where(model.patient_id.in_(ids), model.deleted_at.is_(None))
-
-    ph, co, ide, pa = PatientPhoneRow, PatientContactRow, PatientIdentifierRow, PatientPayerRow
-    return union_all(
-        part(
-            ph,
-            "ph",
-            ph.rank,
-            ph.number_enc,
-            ph.label.label("t1"),
-            none_text.label("t2"),
-            ph.shared.label("flag"),
-            none_num.label("num"),
-            none_date.label("d1"),
-            none_date.label("d2"),
-        ),
-        part(
-            co,
-            "co",
-            co.rank,
-            co.phone_enc,
-            co.name,
-            co.relationship,
-            none_flag,
-            none_num,
-            none_date,
-            none_date,
-        ),
-        part(
-            ide,
-            "id",
-            zero,
-            ide.value_enc,
-            ide.type,
-            ide.issuer,
-            none_flag,
-            none_num,
-            none_date,
-            none_date,
-        ),
-        part(
-            pa,
-            "pa",
-            zero,
-            pa.policy_number_enc,
-            pa.kind,
-            pa.name,
-            none_flag,
-            pa.coverage_rate,
-            pa.valid_from,
-            pa.valid_to,
-        ),
-    ).order_by("kind", "patient_id", "rank", "id")
 
 
 class SqlPatientRepository(PatientQueries):
@@ -257,7 +179,7 @@ class SqlPatientRepository(PatientQueries):
             return {}
         found: dict[str, dict[UUID, list[Any]]] = {k: {} for k in ("ph", "co", "id", "pa")}
         for chunk in _chunks([r.id for r in rows]):
-            for child in (await self._session.execute(_children_union(chunk))).all():
+            for child in (await self._session.execute(children_union(chunk))).all():
                 found[child.kind].setdefault(child.patient_id, []).append(child)
         return {
             r.id: self._to_domain(
@@ -278,7 +200,7 @@ class SqlPatientRepository(PatientQueries):
         identifiers: list[Any],
         payers: list[Any],
     ) -> Patient:
-        """A record from its row and its sub-records as rows of :func:`_children_union`."""
+        """A record from its row and its sub-records as rows of :func:`children_union`."""
         t = "patient"
         return Patient(
             id=row.id,
