@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from afiya.domain.access.permissions import Permission
-from afiya.domain.access.policy import Principal, authorize, in_scope, scope_of
+from afiya.domain.access.policy import Principal, Scope, authorize, in_scope, scope_of
 from afiya.domain.audit.model import AuditRecord
 from afiya.domain.audit.ports import AuditLog
 from afiya.domain.orgunits.model import UnitKind
@@ -345,12 +345,14 @@ async def _exact_ids(query: PatientSearch, patients: PatientRepository) -> set[U
     return found
 
 
-def _matches(profile: MatchProfile, where: PatientFilter, scope: Any) -> bool:
+def _matches(profile: MatchProfile, where: PatientFilter, scope: Scope) -> bool:
+    """In the caller's scope and, when asked, in the chosen facility's sub-tree (the same
+    sub-tree rule as the policy's, not a string comparison of its own)."""
     t = profile.traits
     year = t.birth_date.year if t.birth_date else t.birth_year
     return (
         scope.contains(profile.unit_path)
-        and (where.unit_path is None or profile.unit_path.startswith(where.unit_path))
+        and (where.unit_path is None or Scope((where.unit_path,)).contains(profile.unit_path))
         and (where.sex is None or t.sex == where.sex)
         and (where.birth_year_from is None or (year is not None and year >= where.birth_year_from))
         and (where.birth_year_to is None or (year is not None and year <= where.birth_year_to))
