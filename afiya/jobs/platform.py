@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
 from afiya.adapters.db.models.identity import RefreshTokenRow
 from afiya.adapters.db.repositories.audit import verify_stored_chain
+from afiya.adapters.db.uow import UnitOfWork
 from afiya.adapters.queue.runner import Handler, JobContext
+from afiya.domain.platform.jobs import JobRequest
 
 log = logging.getLogger("afiya.jobs")
 
@@ -28,6 +30,15 @@ async def verify_audit_chain(ctx: JobContext) -> None:
     if broken is not None:
         log.error("audit chain broken", extra={"error": f"seq {broken.seq}: {broken.reason}"})
 
+
+async def schedule_housekeeping(uow: UnitOfWork, now: datetime) -> None:
+    """Once a day (the key holds the UTC date): purge old sessions, verify the audit chain."""
+    day = now.date().isoformat()
+    for name in ("platform.purge_refresh_tokens", "platform.verify_audit_chain"):
+        await uow.jobs.schedule(JobRequest(name, {}, f"{name}:{day}"))
+
+
+PERIODIC = [schedule_housekeeping]
 
 HANDLERS: dict[str, Handler] = {
     "platform.purge_refresh_tokens": purge_refresh_tokens,

@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 
 import afiya.jobs
-from afiya.adapters.queue.runner import Handler
+from afiya.adapters.queue.runner import Handler, Periodic
 
 _NOT_HANDLER_MODULES = {"registry", "worker"}
 
@@ -31,3 +31,9 @@ def handlers(extra_modules: tuple[str, ...] = ()) -> dict[str, Handler]:
                 raise ValueError(f"two job handlers are named {name!r}")
             found[name] = handler
     return found
+
+
+def periodic(extra_modules: tuple[str, ...] = ()) -> list[Periodic]:
+    """Every ``PERIODIC`` scheduler of the job modules (run at each sweep)."""
+    names = [*builtin_module_names(), *extra_modules]
+    return [p for name in names for p in getattr(importlib.import_module(name), "PERIODIC", [])]

@@ -10,7 +10,7 @@ from arq.connections import RedisSettings
 
 from afiya.adapters.queue.arq_queue import ARQ_FUNCTION
 from afiya.bootstrap import Container, build
-from afiya.jobs.registry import handlers
+from afiya.jobs.registry import handlers, periodic
 from afiya.settings import Settings
 
 
@@ -18,6 +18,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings = Settings.from_env()
     container = build(settings)
     container.runner.register_all(handlers(settings.job_modules))
+    container.runner.periodic = periodic(settings.job_modules)
     ctx["container"] = container
 
 

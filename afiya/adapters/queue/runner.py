@@ -34,6 +34,8 @@ class JobContext:
 
 
 Handler = Callable[..., Awaitable[None]]
+Periodic = Callable[[UnitOfWork, datetime], Awaitable[None]]
+"""Schedules recurring jobs through the outbox; idempotency keys make repeated calls harmless."""
 
 
 class QueueLike(Protocol):
@@ -56,6 +58,7 @@ class JobRunner:
     services: Any = None
     queue: QueueLike | None = None
     node: str = "central"
+    periodic: list[Periodic] = field(default_factory=list)
 
     def register(self, name: str, handler: Handler) -> None:
         self.handlers[name] = handler
@@ -132,8 +135,14 @@ class JobRunner:
             await uow.commit()
 
     async def sweep(self, stale_after_seconds: int = 600) -> int:
-        """Re-deliver pending jobs and jobs enqueued long ago that never finished."""
+        """Schedule recurring jobs, then re-deliver pending jobs and jobs enqueued long ago
+        that never finished."""
         now = self.uow_factory.clock.now()
+        if self.periodic:
+            async with self.uow_factory(self._context(UUID(int=0))) as uow:
+                for schedule in self.periodic:
+                    await schedule(uow, now)
+                await uow.commit()
         async with self.uow_factory(self._context(UUID(int=0))) as uow:
             due = await due_jobs(
                 uow.session, now, stale_before=now - timedelta(seconds=stale_after_seconds)

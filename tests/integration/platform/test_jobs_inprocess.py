@@ -97,3 +97,38 @@ async def test_a_job_whose_dispatch_was_lost_is_found_by_the_sweep(container):
     await container.start()  # the start-up sweep delivers it
     await container.queue.join()
     assert await _effects(container, "lost") == 1
+
+
+async def test_daily_housekeeping_is_scheduled_once_per_day_and_purges_old_sessions(
+    container, client
+):
+    from datetime import timedelta
+
+    from afiya.adapters.db.models import RefreshTokenRow
+    from afiya.jobs.registry import periodic
+
+    await client.post(
+        "/api/v1/auth/login", json={"username": "demo.nurse", "password": "Afiya-demo-2026"}
+    )
+    async with container.sessions() as session:
+        token = (await session.execute(select(RefreshTokenRow))).scalars().first()
+        token.expires_at = container.clock.now() - timedelta(days=60)
+        await session.commit()
+    container.runner.periodic = periodic()
+    await container.runner.sweep()
+    await container.runner.sweep()  # a second sweep the same day schedules nothing new
+    await container.queue.join()
+    async with container.sessions() as session:
+        jobs = (
+            (await session.execute(select(JobRow).where(JobRow.name.like("platform.%"))))
+            .scalars()
+            .all()
+        )
+        left = await session.execute(select(func.count()).select_from(RefreshTokenRow))
+    today = container.clock.now().date().isoformat()
+    assert sorted(j.idempotency_key for j in jobs) == [
+        f"platform.purge_refresh_tokens:{today}",
+        f"platform.verify_audit_chain:{today}",
+    ]
+    assert {j.status for j in jobs} == {"done"}
+    assert left.scalar_one() == 0
