@@ -212,19 +212,35 @@ async def _pg_admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-async def run(backend: str, n: int, queries: int, pg_url: str) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="afiya-bench-"))
+async def run(
+    backend: str, n: int, queries: int, pg_url: str, keep: bool = False, reuse: str | None = None
+) -> None:
     pg_name = None
-    if backend == "sqlite":
+    if reuse:  # the kept run's key file is under its var dir
+        tmp = Path(tempfile.gettempdir()) / f"afiya-bench-{Path(reuse).stem}"
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="afiya-bench-"))
+    if reuse:  # a database kept by an earlier --keep run: queries only
+        from sqlalchemy.engine import make_url
+
+        url = make_url(pg_url).set(database=reuse).render_as_string(hide_password=False)
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{reuse}"
+    elif backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp / 'registry.db'}"
     else:
         from sqlalchemy.engine import make_url
 
         pg_name = f"afiya_bench_{uuid.uuid4().hex[:8]}"
         await _pg_admin(pg_url, f'CREATE DATABASE "{pg_name}"')
+        if keep:
+            tmp.rmdir()
+            tmp = Path(tempfile.gettempdir()) / f"afiya-bench-{pg_name}"
+            tmp.mkdir()
         url = make_url(pg_url).set(database=pg_name).render_as_string(hide_password=False)
     try:
-        await asyncio.to_thread(upgrade, url, "patients@head")
+        if not reuse:
+            await asyncio.to_thread(upgrade, url, "patients@head")
         settings = Settings(
             env="test",
             node_id="bench",
@@ -237,7 +253,8 @@ async def run(backend: str, n: int, queries: int, pg_url: str) -> None:
         container = build(
             settings, hasher=Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         )
-        await seed_demo(container.uow, container.hasher)
+        if not reuse:
+            await seed_demo(container.uow, container.hasher)
         everyone = Principal(uuid.UUID(int=0), "bench", frozenset({"data_manager"}), ("/",))
         async with container.uow(SYSTEM_CONTEXT) as uow:
             facilities = await uow.orgunits.list(
@@ -246,8 +263,13 @@ async def run(backend: str, n: int, queries: int, pg_url: str) -> None:
         units = [(u.id, u.path) for u in facilities]
         sites = {u.id: (u.code, u.uid) for u in facilities}
         rng = random.Random(2026)
-        people = list(synthetic(rng, units, n, 2025))
         factory = container.uow
+        if reuse:
+            people = await _kept_people(factory)
+            await _queries(backend, n, queries, people, rng, factory, everyone)
+            await container.close()
+            return
+        people = list(synthetic(rng, units, n, 2025))
         started = time.perf_counter()
         async with factory(SYSTEM_CONTEXT) as uow:  # one transaction; the loader windows
             await bulk_load_patients(
@@ -270,7 +292,31 @@ async def run(backend: str, n: int, queries: int, pg_url: str) -> None:
         print(f"[{backend}] registry size: {n:,} patients")
         rate = n / load
         print(f"[{backend}] bulk load: {rate:,.0f} patients/s ({load:.1f} s, keys and encryption)")
+        await _queries(backend, n, queries, people, rng, factory, everyone)
+        await container.close()
+    finally:
+        if not (keep or reuse):
+            shutil.rmtree(tmp, ignore_errors=True)
+        if pg_name and not keep:
+            await _pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        elif pg_name:
+            print(f"kept database {pg_name} (reuse with --reuse {pg_name})")
 
+
+async def _kept_people(factory) -> list[Patient]:
+    """A sample of a kept database's patients (the queries' subjects)."""
+    from sqlalchemy import select
+
+    from afiya.adapters.db.models.patients import PatientRow
+
+    async with factory(SYSTEM_CONTEXT, read_only=True) as uow:
+        rows = (await uow.session.execute(select(PatientRow.id).limit(5000))).scalars().all()
+        found = await uow.patients.get_many(list(rows))
+    return list(found.values())
+
+
+async def _queries(backend, n, queries, people, rng, factory, everyone) -> None:
+    if True:
         samples = [p for p in rng.sample(people, min(queries, n))]
         exact, fuzzy, dupes = [], [], []
         for person in samples:
@@ -324,11 +370,6 @@ async def run(backend: str, n: int, queries: int, pg_url: str) -> None:
             f"[{backend}] duplicate candidates for a new registration: p95 {p95(dupes):.1f} ms "
             f"over {len(dupes)} registrations (true record found in all), {n:,} patients"
         )
-        await container.close()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if pg_name:
-            await _pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -342,9 +383,11 @@ def main() -> None:
             "AFIYA_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
         ),
     )
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--reuse", help="query a kept database (name, or SQLite file) only")
     args = parser.parse_args()
     print(f"patients_registry: {os.cpu_count()} CPUs (shared), Python {sys.version.split()[0]}")
-    asyncio.run(run(args.backend, args.n, args.queries, args.pg_url))
+    asyncio.run(run(args.backend, args.n, args.queries, args.pg_url, args.keep, args.reuse))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from itertools import combinations
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from afiya.domain.patients.names import (
     MINT,
@@ -230,7 +230,26 @@ _NAME_REASONS = {
 }
 
 
+class _Names(NamedTuple):
+    """What the name evidence depends on (a cache key: names repeat across a registry)."""
+
+    tokens: tuple[str, ...]
+    given: str | None
+    filiation: str | None
+    patronym: str | None
+    sex_known: bool
+
+
+def _names(p: PreparedTraits) -> _Names:
+    return _Names(p.tokens, p.given, p.filiation, p.patronym, p.traits.sex in ("female", "male"))
+
+
 def _name_reasons(a: PreparedTraits, b: PreparedTraits, w: MatchWeights) -> list[MatchReason]:
+    return list(_name_evidence(_names(a), _names(b), w))
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_evidence(a: _Names, b: _Names, w: MatchWeights) -> tuple[MatchReason, ...]:
     pairs = []
     for i, x in enumerate(a.tokens):
         for j, y in enumerate(b.tokens):
@@ -263,7 +282,7 @@ def _name_reasons(a: PreparedTraits, b: PreparedTraits, w: MatchWeights) -> list
         msgid = N_("name {name} is in only one record")
         reasons.append(_reason("name_missing", msgid, w.name_missing, name=_display(token)))
     reasons.extend(_filiation_reasons(a, b, w))
-    return reasons
+    return tuple(reasons)
 
 
 def _alike(x: str | None, y: str | None, w: MatchWeights) -> bool:
@@ -278,7 +297,7 @@ def _both_sexes_known(a: PersonTraits, b: PersonTraits) -> bool:
     return a.sex in ("female", "male") and b.sex in ("female", "male")
 
 
-def _filiation_reasons(a: PreparedTraits, b: PreparedTraits, w: MatchWeights) -> list[MatchReason]:
+def _filiation_reasons(a: _Names, b: _Names, w: MatchWeights) -> list[MatchReason]:
     out: list[MatchReason] = []
     if (
         a.patronym
@@ -296,7 +315,7 @@ def _filiation_reasons(a: PreparedTraits, b: PreparedTraits, w: MatchWeights) ->
         a.filiation
         and b.filiation
         and a.filiation != b.filiation
-        and not _both_sexes_known(a.traits, b.traits)  # else sex already says it
+        and not (a.sex_known and b.sex_known)  # else sex already says it
     ):
         msgid = N_("one record says son of (ould), the other daughter of (mint)")
         out.append(_reason("filiation_differs", msgid, w.filiation_differs))
@@ -443,7 +462,9 @@ def score_pair(
     return MatchResult(score, decision, tuple(ordered), certain)
 
 
-def _block_key(token: str) -> str:
+@lru_cache(maxsize=65536)  # names repeat a lot in a registry; pure function
+def block_key(token: str) -> str:
+    """The phonetic key of a name token's canonical form (Hmeida and Ahmed meet)."""
     return phonetic_key(canonical_name(token) or token)
 
 
@@ -480,16 +501,16 @@ def blocking_keys(
         keys.add(f"id:{person.traits.national_id_key}")
     if person.traits.phone_key:
         keys.add(f"ph:{person.traits.phone_key}")
-    name_keys = sorted({_block_key(t) for t in person.tokens[:4]} - {""})
+    name_keys = sorted({block_key(t) for t in person.tokens[:4]} - {""})
     keys.update(f"nn:{x}|{y}" for x, y in combinations(name_keys, 2))
     if len(name_keys) == 1:
         keys.add(f"n1:{name_keys[0]}")
     decades = _decades(person, weights.estimated_tolerance_years)
-    rare = {_block_key(t) for t in person.tokens[:4] if not is_common_name(t)} - {""}
+    rare = {block_key(t) for t in person.tokens[:4] if not is_common_name(t)} - {""}
     keys.update(f"nd:{k}:{d}" for k in rare for d in decades)
     sex = person.traits.sex
     if person.given and sex in ("female", "male"):
-        given = _block_key(person.given)
+        given = block_key(person.given)
         if decades:
             keys.update(f"gs:{given}:{sex}:{d}" for d in decades)
         else:

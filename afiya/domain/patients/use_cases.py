@@ -21,6 +21,7 @@ from afiya.domain.patients.matching import (
     MatchResult,
     PersonTraits,
     PreparedTraits,
+    block_key,
     blocking_keys,
     prepare,
     score_pair,
@@ -35,7 +36,7 @@ from afiya.domain.patients.model import (
     PatientStatus,
 )
 from afiya.domain.patients.mrn import format_mrn
-from afiya.domain.patients.names import canonical_name, name_tokens, phonetic_key
+from afiya.domain.patients.names import name_tokens
 from afiya.domain.patients.ports import (
     DuplicatePairStore,
     MrnCounter,
@@ -72,7 +73,7 @@ def _audit(action: str, patient_id: UUID | None, **details: Any) -> AuditRecord:
 def name_search_keys(traits: PersonTraits | PreparedTraits) -> set[str]:
     """Index keys for finding a patient by one name (``t:`` + phonetic key of each token)."""
     tokens = (traits if isinstance(traits, PreparedTraits) else prepare(traits)).tokens[:4]
-    return {f"t:{phonetic_key(canonical_name(t) or t)}" for t in tokens} - {"t:"}
+    return {f"t:{block_key(t)}" for t in tokens} - {"t:"}
 
 
 def index_keys(traits: PersonTraits, phone_keys: frozenset[str] = frozenset()) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -13,6 +14,12 @@ class FieldCipher(Protocol):
     """
 
     def encrypt(self, plaintext: str, context: str) -> bytes: ...
+
+    def encrypt_many(self, items: Sequence[tuple[str, str]]) -> list[bytes]:
+        """``encrypt`` of each ``(plaintext, context)``, for bulk loads: the values may
+        share one data key (each keeps its own nonce and associated data), so the result
+        decrypts and rewraps value by value like any other ciphertext."""
+        ...
 
     def decrypt(self, ciphertext: bytes, context: str) -> str: ...
 

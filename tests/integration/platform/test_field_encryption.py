@@ -96,3 +96,24 @@ def _ctx():
     from afiya.adapters.seed.demo import SYSTEM_CONTEXT
 
     return SYSTEM_CONTEXT
+
+
+def test_values_sealed_together_open_one_by_one_and_stay_bound_to_their_row():
+    """The bulk path's ``encrypt_many`` (one data key per batch) yields ordinary envelopes:
+    each decrypts alone, only in its own context, and rewraps after a key rotation."""
+    from afiya.adapters.crypto.envelope import KeyRing
+
+    ring = KeyRing.generate()
+    cipher = AesGcmFieldCipher(ring)
+    items = [(f"+22236{i:06d}", f"patient_phone:{i}:number") for i in range(50)]
+    sealed = cipher.encrypt_many(items)
+    assert len(set(sealed)) == len(items)
+    assert [cipher.decrypt(c, ctx) for c, (_, ctx) in zip(sealed, items, strict=True)] == [
+        plain for plain, _ in items
+    ]
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(sealed[0], items[1][1])
+    rotated = AesGcmFieldCipher(ring.with_new_current("k2"))
+    moved = rotated.rewrap(sealed[3])
+    assert rotated.key_id_of(moved) == "k2"
+    assert rotated.decrypt(moved, items[3][1]) == items[3][0]

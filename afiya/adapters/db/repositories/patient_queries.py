@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ARRAY, any_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from afiya.adapters.db.models.patients import (
@@ -48,8 +49,10 @@ ADDRESS = ("region", "district", "commune", "locality")
 IN_CHUNK = 500
 STRONG_KEYS = ("id:", "ph:")  # blocking keys that few people share
 STRONG_WEIGHT = 4
+POOL_FACTOR = 4  # candidates ranked on keys alone, per candidate wanted, before filtering
 
 
+@lru_cache(maxsize=1 << 17)  # name and decade keys repeat across a registry
 def key_hash(key: str) -> int:
     """A blocking key as a signed 64-bit integer: a compact, fast index entry."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
@@ -86,6 +89,13 @@ class PatientQueries:
 
     _session: AsyncSession
     _index: BlindIndex
+
+    def _among(self, column: Any, values: Sequence[Any]) -> Any:
+        """``column IN values``; on PostgreSQL ``= ANY(array)``: one statement text
+        whatever the count, so the driver's prepared-statement cache keeps it."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column.in_(values)
 
     def _bidx(self, value: str, purpose: str) -> bytes:
         return self._index.digest(value, purpose)
@@ -226,31 +236,41 @@ class PatientQueries:
         # Same NNI or same phone outweighs a name or a decade: among a million records
         # many namesakes share the name keys, few share a phone.
         strong = sorted({key_hash(k) for k in keys if k.startswith(STRONG_KEYS)})
-        weight = case((PatientMatchKeyRow.key_hash.in_(strong), STRONG_WEIGHT), else_=1)
+        key = PatientMatchKeyRow
+        weight = case((key.key_hash.in_(strong), STRONG_WEIGHT), else_=1)
         shared = (func.sum(weight) if strong else func.count()).label("shared")
-        ranked = self._filtered(
-            select(PatientMatchKeyRow.patient_id, shared)
-            .join(PatientRow, PatientRow.id == PatientMatchKeyRow.patient_id)
-            .where(PatientMatchKeyRow.key_hash.in_(hashes)),
+        hits = select(key.patient_id, shared).where(key.key_hash.in_(hashes))
+        if exclude is not None:
+            hits = hits.where(key.patient_id != exclude)
+        hits = hits.group_by(key.patient_id).order_by(shared.desc(), key.patient_id)
+        # Rank on the key index alone (an index-only scan), then filter the best few: a
+        # join before the ranking would read every namesake's row. When the filters
+        # leave too few of a full pool, rank again after filtering (exact, slower).
+        pool = limit * POOL_FACTOR
+        top = hits.limit(pool).cte("top")
+        pooled = select(func.count()).select_from(top).scalar_subquery()
+        fast = self._filtered(
+            select(PatientRow.id, pooled).join(top, top.c.patient_id == PatientRow.id),
             scope,
             where,
-        )
-        if exclude is not None:
-            ranked = ranked.where(PatientMatchKeyRow.patient_id != exclude)
-        ranked = ranked.group_by(PatientMatchKeyRow.patient_id).order_by(
-            shared.desc(), PatientMatchKeyRow.patient_id
-        )
-        top = ranked.limit(limit).subquery()
-        return await self._profiles_from(
-            select(*_PROFILE_COLUMNS, top.c.shared).join(top, top.c.patient_id == PatientRow.id),
-            "shared",
-        )
+        ).order_by(top.c.shared.desc(), PatientRow.id)
+        rows = (await self._session.execute(fast.limit(limit))).all()
+        best = [r[0] for r in rows]
+        if len(best) < limit and (not rows or rows[0][1] == pool):  # none: pool unknown
+            exact = self._filtered(
+                hits.join(PatientRow, PatientRow.id == key.patient_id), scope, where
+            )
+            best = [r[0] for r in (await self._session.execute(exact.limit(limit))).all()]
+        order = {pid: i for i, pid in enumerate(best)}
+        return sorted(await self.profiles(best), key=lambda p: order[p.patient_id])
 
     async def profiles(self, patient_ids: Sequence[UUID]) -> list[MatchProfile]:
         out: list[MatchProfile] = []
         for chunk in _chunks(list(patient_ids)):
             stmt = self._filtered(
-                select(*_PROFILE_COLUMNS).where(PatientRow.id.in_(chunk)), None, PatientFilter()
+                select(*_PROFILE_COLUMNS).where(self._among(PatientRow.id, chunk)),
+                None,
+                PatientFilter(),
             )
             out += await self._profiles_from(stmt)
         return out

@@ -2,9 +2,12 @@
 
 The CPU part (encryption of NNI and phones, blind indexes, match keys, completeness) runs
 in a pool of worker processes, one batch per task, while this process writes the batches
-already encoded: PostgreSQL ``COPY`` through asyncpg, else the driver's ``executemany`` with
-SQLAlchemy's own value conversion. MRNs come from a range of each facility's counter
-reserved per window of patients. Memory is bounded by the window.
+already encoded: PostgreSQL ``COPY`` through asyncpg (workers hand over CSV text, which
+costs the writer nothing to receive), else the driver's ``executemany`` with SQLAlchemy's
+own value conversion. Into an empty registry on PostgreSQL, indexes and constraints are
+dropped and built once at the end (the tables stay locked until the load commits). MRNs
+come from a range of each facility's counter reserved per window of patients. Memory is
+bounded by the window.
 
 This path is for an initial load on the node that owns the facilities: it writes neither
 the change log nor audit events per patient (one audit event per load, by the caller),
@@ -16,16 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, UniqueConstraint, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
@@ -49,9 +54,12 @@ _TABLES: tuple[Table, ...] = tuple(
     cast(Table, m.__table__) for m in (PatientRow, PatientPhoneRow, PatientMatchKeyRow)
 )
 _COLUMNS = [[c.name for c in t.columns] for t in _TABLES]
+_ROW = [itemgetter(*cols) for cols in _COLUMNS]  # a row dict → tuple in column order
+_SYNC = ("created_at", "updated_at", "created_by", "origin_node", "version", "deleted_at")
 _SEXES = ("female", "male", "other", "unknown")
 WINDOW = 50_000  # patients whose MRNs are reserved together and in flight at once
 SQLITE_CACHE_KIB = 512 * 1024  # page cache during a load on SQLite
+INDEX_BUILD_MEMORY = "256MB"  # sort memory for the index builds at the end of a load
 MIN_PARALLEL = 20_000  # below this, encode in this process (a pool costs ~1 s to start)
 
 
@@ -91,11 +99,24 @@ def encode_batch(
 ) -> Encoded:
     """Rows of ``patient``, ``patient_phone`` and ``patient_match_key``, as tuples in
     table column order, converted by ``binds`` (pure CPU: runs in a worker process)."""
-    sync = (now, now, None, node, 1, None)  # Syncable: see _sync_columns
+    sync = dict(zip(_SYNC, (now, now, None, node, 1, None), strict=True))  # Syncable
+    people_row, phone_row = _ROW[0], _ROW[1]
     people: list[tuple[Any, ...]] = []
     phones: list[tuple[Any, ...]] = []
     keys: list[tuple[Any, ...]] = []
-    for p in patients:
+    phone_ids = [[uuid7() for _ in p.phones] for p in patients]
+    plain: list[tuple[str, str]] = []  # every secret of the batch, sealed in one call
+    for p, ids in zip(patients, phone_ids, strict=True):
+        if p.nni:
+            plain.append((p.nni, f"patient:{p.id}:nni"))
+        if p.nss:
+            plain.append((p.nss, f"patient:{p.id}:nss"))
+        plain.extend(
+            (ph.number, f"patient_phone:{row_id}:number")
+            for ph, row_id in zip(p.phones, ids, strict=True)
+        )
+    sealed = iter(cipher.encrypt_many(plain))
+    for p, ids in zip(patients, phone_ids, strict=True):
         nni_bidx = index.digest(p.nni, NNI) if p.nni else None
         digests = [index.digest(ph.number, PHONE) for ph in p.phones]
         a = p.address
@@ -112,9 +133,9 @@ def encode_batch(
             "birth_date": p.birth_date,
             "birth_year": p.birth_year,
             "birth_year_estimated": p.birth_year_estimated,
-            "nni_enc": cipher.encrypt(p.nni, f"patient:{p.id}:nni") if p.nni else None,
+            "nni_enc": next(sealed) if p.nni else None,
             "nni_bidx": nni_bidx,
-            "nss_enc": cipher.encrypt(p.nss, f"patient:{p.id}:nss") if p.nss else None,
+            "nss_enc": next(sealed) if p.nss else None,
             "nss_bidx": index.digest(p.nss, NSS) if p.nss else None,
             "region": a.region,
             "district": a.district,
@@ -125,22 +146,21 @@ def encode_batch(
             "status": "active",
             "merged_into_id": None,
             "completeness": completeness(p).score,
+            **sync,
         }
-        values.update(zip(_SYNC, sync, strict=True))
-        people.append(tuple(values[c] for c in _COLUMNS[0]))
-        for rank, (phone, digest) in enumerate(zip(p.phones, digests, strict=True)):
-            row_id = uuid7()
+        people.append(people_row(values))
+        for rank, (phone, digest, row_id) in enumerate(zip(p.phones, digests, ids, strict=True)):
             row = {
                 "id": row_id,
                 "patient_id": p.id,
-                "number_enc": cipher.encrypt(phone.number, f"patient_phone:{row_id}:number"),
+                "number_enc": next(sealed),
                 "number_bidx": digest,
                 "shared": phone.shared,
                 "label": phone.label,
                 "rank": rank,
+                **sync,
             }
-            row.update(zip(_SYNC, sync, strict=True))
-            phones.append(tuple(row[c] for c in _COLUMNS[1]))
+            phones.append(phone_row(row))
         # Same traits as SqlPatientRepository.traits_of, from the digests computed above.
         traits = PersonTraits(
             given_names=p.given_names or p.given_names_ar or "",
@@ -162,8 +182,30 @@ def encode_batch(
     return _convert(people, binds[0]), _convert(phones, binds[1]), _convert(keys, binds[2])
 
 
-_SYNC = ("created_at", "updated_at", "created_by", "origin_node", "version", "deleted_at")
 _CODEC: tuple[Any, ...] | None = None
+
+
+def _csv_field(value: Any) -> str:
+    """One value in PostgreSQL's CSV COPY format (unquoted empty is NULL)."""
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is str:
+        return '"' + value.replace('"', '""') + '"'
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is bytes:
+        return "\\x" + value.hex()
+    if kind is datetime or kind is date:
+        return str(value.isoformat())
+    return str(value)  # UUID, int
+
+
+def csv_rows(rows: list[tuple[Any, ...]]) -> bytes:
+    """Rows as CSV for ``COPY ... (FORMAT csv)``: one bytes object crosses from a worker
+    process, instead of millions of Python objects to unpickle in the writer."""
+    field = _csv_field
+    return "".join([",".join([field(v) for v in row]) + "\n" for row in rows]).encode()
 
 
 def _init_worker(
@@ -173,9 +215,13 @@ def _init_worker(
     _CODEC = (cipher, index, node, now, bind_processors(dialect_class()))
 
 
-def _encode_in_worker(patients: Sequence[Patient]) -> Encoded:
+def _encode_in_worker(patients: Sequence[Patient]) -> Encoded | tuple[bytes, bytes, bytes]:
     assert _CODEC is not None
-    return encode_batch(patients, *_CODEC)
+    encoded = encode_batch(patients, *_CODEC)
+    if _CODEC[4] is None:  # PostgreSQL: COPY text
+        people, phones, keys = encoded
+        return csv_rows(people), csv_rows(phones), csv_rows(keys)
+    return encoded
 
 
 async def _reserve(
@@ -210,12 +256,17 @@ class _Writer:
             for t, cols in zip(_TABLES, _COLUMNS, strict=True)
         ]
 
-    async def write(self, encoded: Encoded) -> None:
-        """Rows already converted for the driver (see :func:`bind_processors`)."""
+    async def write(self, encoded: Encoded | tuple[bytes, bytes, bytes]) -> None:
+        """Rows already converted for the driver (see :func:`bind_processors`), or CSV
+        from a worker (see :func:`csv_rows`)."""
         for i, (table, rows) in enumerate(zip(_TABLES, encoded, strict=True)):
             if not rows:
                 continue
-            if self._copy:
+            if isinstance(rows, bytes):
+                await self._raw.copy_to_table(
+                    table.name, source=io.BytesIO(rows), columns=_COLUMNS[i], format="csv"
+                )
+            elif self._copy:
                 await self._raw.copy_records_to_table(table.name, records=rows, columns=_COLUMNS[i])
             else:
                 await self._raw.executemany(self._sql[i], rows)
@@ -249,9 +300,9 @@ async def bulk_load_patients(
     if sqlite:  # index pages of a large load must stay in memory (default: 2 MiB)
         cache = (await raw.execute_fetchall("PRAGMA cache_size"))[0][0]
         await raw.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB:d}")
-    rebuild = not sqlite and await _empty_keys(session)
-    if rebuild:  # initial load: build the match-key indexes once, sorted, at the end
-        for ddl in _key_index_ddl(drop=True):
+    rebuild = not sqlite and await _empty_registry(session)
+    if rebuild:  # initial load: indexes and constraints once, sorted, at the end
+        for ddl in _deferred_ddl(drop=True):
             await session.execute(ddl)
     try:
         for window in _batches(patients, WINDOW):
@@ -282,7 +333,8 @@ async def bulk_load_patients(
                     await writer.write(await future)
             total += len(window)
         if rebuild:
-            for ddl in _key_index_ddl(drop=False):
+            await session.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"))
+            for ddl in _deferred_ddl(drop=False):
                 await session.execute(ddl)
     finally:
         if pool is not None:
@@ -292,19 +344,39 @@ async def bulk_load_patients(
     return total
 
 
-async def _empty_keys(session: AsyncSession) -> bool:
-    found = await session.execute(select(PatientMatchKeyRow.patient_id).limit(1))
-    return found.first() is None
+async def _empty_registry(session: AsyncSession) -> bool:
+    for model in (PatientRow, PatientMatchKeyRow):
+        found = await session.execute(select(literal(1)).select_from(model).limit(1))
+        if found.first() is not None:
+            return False
+    return True
 
 
-def _key_index_ddl(*, drop: bool) -> list[Any]:
-    """The match-key table's primary key and index, as declared in the model (so the
-    schema is the migrations' one again after the load; DDL is transactional here)."""
-    table = _TABLES[2]
-    pk, indexes = table.primary_key, sorted(table.indexes, key=lambda i: str(i.name))
-    if drop:
-        return [DropIndex(i) for i in indexes] + [DropConstraint(pk)]
-    return [AddConstraint(pk)] + [CreateIndex(i) for i in indexes]
+def _name(item: Any) -> str:
+    return str(item.name)
+
+
+def _deferred_ddl(*, drop: bool) -> list[Any]:
+    """What an initial load builds once at the end, sorted, as ``pg_restore`` does:
+    secondary indexes, unique and foreign-key constraints of the three tables and the
+    key table's primary key, as declared in the models (so the schema is the
+    migrations' one again after the load; DDL is transactional here). The patient and
+    phone primary keys stay: other tables reference them, and UUIDv7 ids append."""
+    out: list[Any] = []
+    for table in _TABLES:
+        fks = sorted(table.foreign_key_constraints, key=_name)
+        uniques = sorted(
+            (c for c in table.constraints if isinstance(c, UniqueConstraint)), key=_name
+        )
+        uniques += [table.primary_key] if table is _TABLES[2] else []
+        indexes = sorted(table.indexes, key=_name)
+        if drop:
+            out += [DropConstraint(c) for c in fks] + [DropIndex(i) for i in indexes]
+            out += [DropConstraint(c) for c in uniques]
+        else:
+            out += [AddConstraint(c) for c in uniques] + [CreateIndex(i) for i in indexes]
+            out += [AddConstraint(c) for c in fks]
+    return out
 
 
 def _pool(initargs: tuple[Any, ...], workers: int) -> Executor | None:
