@@ -17,6 +17,7 @@ from afiya.adapters.db.repositories.jobs import SqlJobScheduler
 from afiya.adapters.db.repositories.orgunits import SqlOrgUnitRepository
 from afiya.adapters.db.repositories.patients import SqlPatientRepository
 from afiya.adapters.db.repositories.pbf import SqlPbfRepository
+from afiya.adapters.db.repositories.pbf_intelligence import SqlPbfIntelligenceRepository
 from afiya.domain.audit.model import AuditContext, AuditRecord
 from afiya.domain.platform.crypto import BlindIndex, FieldCipher
 from afiya.domain.shared.clock import Clock, HybridLogicalClock
@@ -84,6 +85,13 @@ class UnitOfWork:
     @property
     def clock(self) -> Clock:
         return self._factory.clock
+
+    @property
+    def pbf_intelligence(self) -> SqlPbfIntelligenceRepository:
+        """Model registry, runs, flags and plans of PBF intelligence (built on first use)."""
+        if "_pbf_intelligence" not in self.__dict__:
+            self._pbf_intelligence = SqlPbfIntelligenceRepository(self.session)
+        return self._pbf_intelligence
 
     async def commit(self) -> None:
         """Flush the audit buffer, commit, then hand the new jobs to the queue."""

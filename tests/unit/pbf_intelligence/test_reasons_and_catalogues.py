@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 SOURCES = [
     *sorted((ROOT / "afiya/domain/pbf_intelligence").glob("*.py")),
     *sorted((ROOT / "afiya/adapters/ml").glob("*.py")),
+    ROOT / "afiya/jobs/pbf_intelligence.py",
+    *sorted((ROOT / "afiya/api/pbf_intelligence").glob("*.py")),
 ]
 
 

@@ -1,0 +1,1 @@
+"""PBF intelligence routes."""
