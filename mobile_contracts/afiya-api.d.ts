@@ -851,6 +851,119 @@ export type PaymentRuleIn = {
   "payers"?: Array<pbf_schemas_PayerIn>;
 };
 
+export type PbfFlagPage = {
+  "items": Array<PbfFlagRead>;
+  "limit": number;
+  "next_cursor": null | string;
+  "run": PbfRunRead;
+};
+
+export type PbfFlagRead = {
+  "declared": number;
+  "expected": number;
+  "indicator": string;
+  "org_unit_id": string;
+  "period": string;
+  "reasons": Array<PbfFlagReasonRead>;
+  "residual": number;
+  "score": number;
+};
+
+export type PbfFlagReasonRead = {
+  "code": string;
+  "text": string;
+  "weight": number;
+};
+
+export type PbfModelListItem = {
+  "approved_at": null | string;
+  "created_at": string;
+  "id": string;
+  "kind": string;
+  "model_version": string;
+  "state": string;
+  "training_first_period": string;
+  "training_last_period": string;
+};
+
+export type PbfModelRead = {
+  "approved_at": null | string;
+  "approved_by": null | string;
+  "blob_key": string;
+  "blob_sha256": string;
+  "created_at": string;
+  "data_hash": string;
+  "features": Array<string>;
+  "id": string;
+  "kind": string;
+  "library": string;
+  "metrics": Record<string, number>;
+  "model_version": string;
+  "retired_at": null | string;
+  "rows": number;
+  "scope_path": string;
+  "size": number;
+  "state": string;
+  "trained_run_id": null | string;
+  "training_first_period": string;
+  "training_last_period": string;
+};
+
+export type PbfPlanRead = {
+  "frame": Array<PbfPlanUnitRead>;
+  "run": PbfRunRead;
+  "selections": Array<PbfPlanUnitRead>;
+};
+
+export type PbfPlanRequest = {
+  "budget": number;
+  "indicators_per_visit"?: number;
+  "random_share"?: string;
+};
+
+export type PbfPlanUnitRead = {
+  "basis": null | string;
+  "expected_recovery": string;
+  "inclusion_probability": string;
+  "indicators": Array<string>;
+  "org_unit_id": string;
+  "rank": number;
+  "reason": null | string;
+  "selected": boolean;
+};
+
+export type PbfProfileIn = {
+  "catchment_population": number;
+  "level": string;
+};
+
+export type PbfProfileRead = {
+  "catchment_population": number;
+  "level": string;
+  "org_unit_id": string;
+};
+
+export type PbfRunRead = {
+  "created_at": string;
+  "finished_at": null | string;
+  "first_period": null | string;
+  "id": string;
+  "kind": string;
+  "last_period": null | string;
+  "message": null | string;
+  "method": null | string;
+  "model_id": null | string;
+  "parameters": Record<string, unknown>;
+  "period": null | string;
+  "status": string;
+  "summary": Record<string, unknown>;
+};
+
+export type PbfTrainingRequest = {
+  "first_period": string;
+  "last_period": string;
+};
+
 export type PeriodType = "Daily" | "Weekly" | "WeeklyWednesday" | "WeeklyThursday" | "WeeklySaturday" | "WeeklySunday" | "BiWeekly" | "Monthly" | "BiMonthly" | "Quarterly" | "QuarterlyNov" | "SixMonthly" | "SixMonthlyApril" | "SixMonthlyNov" | "Yearly" | "FinancialApril" | "FinancialJuly" | "FinancialSep" | "FinancialOct" | "FinancialNov";
 
 export type PhoneIn = {
