@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 from uuid import UUID
 
+from afiya.adapters.db.uow import UnitOfWork
 from afiya.adapters.dhis2.connections import gateway_opener
 from afiya.adapters.queue.runner import Handler, JobContext
 from afiya.domain.access.policy import Principal
@@ -21,6 +22,7 @@ from afiya.domain.dhis2.metadata_sync import sync_metadata
 from afiya.domain.dhis2.pull import run_pull
 from afiya.domain.dhis2.push import plan_push
 from afiya.domain.dhis2.push_chunks import retry_conflicts, send_chunk
+from afiya.domain.dhis2.sync_ports import PlanCheckpoint
 
 log = logging.getLogger("afiya.jobs")
 
@@ -51,6 +53,23 @@ async def sync_metadata_job(
     )
 
 
+def plan_checkpoint(uow: UnitOfWork) -> PlanCheckpoint | None:
+    """How a push plan makes its slices durable.
+
+    SQLite: a writing transaction holds the only write lock of the database, so each
+    slice is committed in the job's own transaction (the job is not marked done by it)
+    and other writers get in between slices; a stopped plan resumes from what was
+    committed. PostgreSQL: no checkpoint, the plan is one transaction (row locks only).
+    """
+    if uow.session.get_bind().dialect.name != "sqlite":
+        return None
+
+    async def commit() -> None:
+        await uow.session.commit()
+
+    return commit
+
+
 async def plan_push_job(ctx: JobContext, run_id: str) -> None:
     repos = ctx.uow.dhis2
     await plan_push(
@@ -62,6 +81,7 @@ async def plan_push_job(ctx: JobContext, run_id: str) -> None:
         sources=repos.sources,
         jobs=ctx.uow.jobs,
         clock=ctx.uow.clock,
+        checkpoint=plan_checkpoint(ctx.uow),
     )
 
 

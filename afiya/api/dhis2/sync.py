@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from afiya.api.dhis2.sync_schemas import (
     AlertRead,
     LedgerItem,
     PullCreate,
+    PulledValueItem,
     PullRunRead,
     PushCreate,
     PushRunRead,
@@ -23,9 +25,12 @@ from afiya.domain.access.permissions import Permission
 from afiya.domain.dhis2 import pull, push, push_chunks, queries
 from afiya.domain.dhis2.connections import load_connection
 from afiya.domain.dhis2.sync_model import LedgerState, PullRequest, PushOptions, PushSelection
-from afiya.domain.dhis2.sync_ports import LedgerQuery
+from afiya.domain.dhis2.sync_ports import LedgerQuery, PulledValueQuery
+from afiya.domain.shared.errors import FieldError, ValidationFailed
+from afiya.domain.shared.i18n import N_, Message
 
 MANAGE = {PERMISSION: Permission.DHIS2_MANAGE}
+PBF_READ = {PERMISSION: Permission.PBF_READ}
 
 
 def _clock(request: Request[Any, Any, Any]) -> Any:
@@ -173,6 +178,57 @@ class ConnectionSyncController(Controller):
             clock=_clock(request),
         )
         return PullRunRead.of(run)
+
+    @get(
+        "/pulled-values",
+        operation_id="dhis2_pulled_values_list",
+        summary="Read the values pulled from DHIS2",
+        opt=PBF_READ,
+    )
+    async def pulled_values(
+        self,
+        connection_id: FromPath[UUID],
+        principal: CurrentPrincipal,
+        uow: Uow,
+        data_element: FromQuery[str | None] = None,
+        org_unit: FromQuery[str | None] = None,
+        start: FromQuery[date | None] = None,
+        end: FromQuery[date | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+    ) -> Page[PulledValueItem]:
+        """The last pulled value of each key, for cross-checks with PBF declarations:
+        filtered by data element, DHIS2 org-unit sub-tree (``org_unit`` uid) and periods
+        lying within ``start``..``end``; only units matched to Afiya units inside the
+        caller's sub-trees."""
+        limit = check_limit(limit)
+        after = decode_cursor(cursor)
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool)):
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "cursor",
+                        Message(N_("This cursor is not valid; start again from the first page.")),
+                        "format",
+                    )
+                ]
+            )
+        values = await queries.browse_pulled_values(
+            connection_id,
+            PulledValueQuery(
+                data_element=data_element, start=start, end=end, after_id=after, limit=limit
+            ),
+            org_unit=org_unit,
+            principal=principal,
+            connections=uow.dhis2.connections,
+            metadata=uow.dhis2.metadata,
+            pulled=uow.dhis2.pulled,
+        )
+        return Page(
+            items=[PulledValueItem.of(v) for v in values],
+            next_cursor=next_cursor(values, limit, lambda v: v.id),
+            limit=limit,
+        )
 
     @get("/alerts", operation_id="dhis2_alerts_list", summary="List DHIS2 alerts", opt=MANAGE)
     async def alerts(

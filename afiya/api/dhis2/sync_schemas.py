@@ -15,6 +15,7 @@ from afiya.domain.dhis2.sync_model import (
     LedgerEntry,
     LedgerState,
     PlanReport,
+    PulledValue,
     PullRun,
     PushChunk,
     PushRun,
@@ -255,3 +256,42 @@ class AlertRead(msgspec.Struct):
     @classmethod
     def of(cls, a: Alert) -> AlertRead:
         return cls(**{f: getattr(a, f) for f in cls.__struct_fields__})
+
+
+class PulledValueItem(msgspec.Struct):
+    """A value as DHIS2 held it at the last pull; ``cursor`` pages go by ``id``."""
+
+    id: int
+    pull_id: UUID
+    data_element: str
+    period: str
+    org_unit: str
+    afiya_unit_id: UUID | None
+    category_option_combo: str | None
+    attribute_option_combo: str | None
+    value: str | None
+    comment: str | None
+    stored_by: str | None
+    last_updated: str | None
+    deleted: bool
+    pulled_at: datetime
+
+    @classmethod
+    def of(cls, p: PulledValue) -> PulledValueItem:
+        v = p.value
+        return cls(
+            id=p.id,
+            pull_id=p.pull_id,
+            data_element=v.data_element,
+            period=v.period,
+            org_unit=v.org_unit,
+            afiya_unit_id=p.afiya_unit_id,
+            category_option_combo=v.category_option_combo,
+            attribute_option_combo=v.attribute_option_combo,
+            value=v.value,
+            comment=v.comment,
+            stored_by=v.stored_by,
+            last_updated=v.last_updated,
+            deleted=v.deleted,
+            pulled_at=p.pulled_at,
+        )

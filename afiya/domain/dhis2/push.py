@@ -42,6 +42,7 @@ from afiya.domain.dhis2.sync_ports import (
     Ledger,
     MappingRepository,
     MetadataStore,
+    PlanCheckpoint,
     RunStore,
 )
 from afiya.domain.dhis2.sync_rules import (
@@ -60,6 +61,7 @@ PLAN_JOB = "dhis2.plan_push"
 CHUNK_JOB = "dhis2.push_chunk"
 RETRY_JOB = "dhis2.retry_conflicts"
 BATCH = 1000
+SLICE = 10_000  # values planned between two checkpoints (commits, on SQLite)
 
 
 async def start_push(
@@ -188,6 +190,8 @@ async def plan_push(
     sources: Mapping[str, FigureSource],
     jobs: JobScheduler,
     clock: Clock,
+    checkpoint: PlanCheckpoint | None = None,
+    slice_size: int = SLICE,
 ) -> PushRun | None:
     """Decide what the run sends and cut it into chunks; idempotent.
 
@@ -195,6 +199,12 @@ async def plan_push(
     previous one is superseded); an unchanged value DHIS2 settled is skipped (its paid
     time is still recorded); blocked or not-yet-due conflicts wait. Figures whose unit
     has no DHIS2 match, or whose period is not of the mapping's type, are counted, not sent.
+
+    With a ``checkpoint`` (SQLite, where a transaction holds the database's only write
+    lock) what is planned is committed every ``slice_size`` values, so other writers get
+    in between slices. A plan stopped part-way (a crash, a failed job) starts again from
+    the first figure and keeps what was committed: values already placed in this run keep
+    their chunk and are not placed twice; the run stays ``planning`` until the end.
     """
     found = await runs.get_run(run_id)
     if found is None or found.status is not RunStatus.PLANNING:
@@ -204,12 +214,14 @@ async def plan_push(
     today = now.date()
     report = {"wrong_period_type": 0, "unmatched_units": 0}
     decisions = {d: 0 for d in Decision}
-    position = 0
+    resumed_from = position = await ledger.count_placed(run.id)
+    since_checkpoint = 0
     size = run.options.chunk_size
     batch: list[tuple[DataValue, datetime | None]] = []
 
     async def flush() -> None:
-        nonlocal position
+        nonlocal position, since_checkpoint
+        since_checkpoint += len(batch)
         current = await ledger.current(run.connection_id, [value_key(v) for v, _ in batch])
         new: list[LedgerEntry] = []
         superseded, paid, placed = [], [], []
@@ -238,8 +250,8 @@ async def plan_push(
                 assert entry is not None
                 if paid_at is not None and paid_at != entry.paid_at:
                     paid.append((entry.id, paid_at))
-                if decision is not Decision.RESEND:
-                    continue
+                if decision is not Decision.RESEND or entry.run_id == run.id:
+                    continue  # nothing to send, or placed by an earlier slice of this plan
                 target = entry.id
             placed.append((target, position // size + 1))
             position += 1
@@ -248,6 +260,9 @@ async def plan_push(
         await ledger.set_paid(paid)
         await ledger.assign(run.id, placed)
         batch.clear()
+        if checkpoint is not None and since_checkpoint >= slice_size:
+            await checkpoint()
+            since_checkpoint = 0
 
     async for item in _candidates(
         run,
@@ -264,7 +279,11 @@ async def plan_push(
     if batch:
         await flush()
     chunk_count = -(-position // size)
-    await runs.add_chunks(run.id, [min(size, position - i * size) for i in range(chunk_count)])
+    sizes = [min(size, position - i * size) for i in range(chunk_count)]
+    if resumed_from:  # an entry placed before the stop may have been superseded since
+        counted = await ledger.chunk_sizes(run.id)
+        sizes = [counted.get(n, 0) for n in range(1, chunk_count + 1)]
+    await runs.add_chunks(run.id, sizes)
     plan = PlanReport(
         planned=position,
         unchanged=decisions[Decision.UNCHANGED],

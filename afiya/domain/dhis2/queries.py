@@ -1,11 +1,13 @@
-"""Read use cases of the DHIS2 exchange (every one checks ``dhis2:manage``)."""
+"""Read use cases of the DHIS2 exchange (every one checks ``dhis2:manage``, except the
+pulled values, which PBF readers cross-check within their own sub-trees)."""
 
 from __future__ import annotations
 
+import dataclasses
 from uuid import UUID
 
 from afiya.domain.access.permissions import Permission
-from afiya.domain.access.policy import Principal, authorize
+from afiya.domain.access.policy import Principal, authorize, scope_of
 from afiya.domain.audit.model import AuditRecord
 from afiya.domain.audit.ports import AuditLog
 from afiya.domain.dhis2.connections import load_connection
@@ -16,6 +18,7 @@ from afiya.domain.dhis2.sync_model import (
     FigureMapping,
     LedgerEntry,
     MetadataObject,
+    PulledValue,
     PullRun,
     PushChunk,
     PushRun,
@@ -28,10 +31,12 @@ from afiya.domain.dhis2.sync_ports import (
     LedgerQuery,
     MappingRepository,
     MetadataStore,
+    PulledValueQuery,
+    PulledValueStore,
     RunStore,
 )
 from afiya.domain.platform.jobs import JobRequest, JobScheduler
-from afiya.domain.shared.errors import NotFound
+from afiya.domain.shared.errors import FieldError, NotFound, ValidationFailed
 from afiya.domain.shared.i18n import N_, Message
 from afiya.domain.shared.ids import uuid7
 
@@ -190,3 +195,51 @@ async def list_alerts(
     authorize(principal, Permission.DHIS2_MANAGE)
     await load_connection(connection_id, connections)
     return await alerts.for_connection(connection_id, open_only=open_only)
+
+
+async def browse_pulled_values(
+    connection_id: UUID,
+    query: PulledValueQuery,
+    *,
+    org_unit: str | None,
+    principal: Principal,
+    connections: ConnectionRepository,
+    metadata: MetadataStore,
+    pulled: PulledValueStore,
+) -> list[PulledValue]:
+    """The values pulled from DHIS2, for cross-checks with PBF declarations.
+
+    Rules: needs ``pbf:read``; the caller sees only values of DHIS2 org units matched to
+    an Afiya unit inside their own sub-trees; ``org_unit`` (a DHIS2 uid) narrows to its
+    DHIS2 sub-tree and must be in the pulled metadata; periods lie wholly within
+    ``start``..``end``.
+    """
+    authorize(principal, Permission.PBF_READ)
+    await load_connection(connection_id, connections)
+    errors: list[FieldError] = []
+    root_path = None
+    if org_unit is not None:
+        root = await metadata.get(connection_id, MetadataResource.ORGANISATION_UNITS, org_unit)
+        if root is None or not root.path:
+            errors.append(
+                FieldError(
+                    "org_unit",
+                    Message(
+                        N_("No organisation unit {uid} in the metadata pulled from DHIS2."),
+                        {"uid": org_unit},
+                    ),
+                    "unknown",
+                )
+            )
+        else:
+            root_path = root.path
+    if query.start is not None and query.end is not None and query.start > query.end:
+        errors.append(
+            FieldError("end", Message(N_("The last day comes before the first.")), "range")
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    scoped = dataclasses.replace(
+        query, root_path=root_path, unit_paths=scope_of(principal).unit_paths
+    )
+    return await pulled.browse(connection_id, scoped)

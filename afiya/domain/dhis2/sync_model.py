@@ -344,3 +344,15 @@ class Alert:
     created_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PulledValue:
+    """The latest value DHIS2 holds for a key, as last pulled (for cross-checks)."""
+
+    id: int
+    connection_id: UUID
+    pull_id: UUID
+    value: DataValue  # with DHIS2's stored_by, last_updated and deleted
+    pulled_at: datetime
+    afiya_unit_id: UUID | None = None  # the Afiya unit the DHIS2 org unit is matched to

@@ -25,6 +25,7 @@ from afiya.domain.dhis2.sync_model import (
     LedgerEntry,
     LedgerState,
     MetadataObject,
+    PulledValue,
     PullRun,
     PushChunk,
     PushRun,
@@ -210,6 +211,20 @@ class Ledger(Protocol):
         """Current entries among ``keys`` that DHIS2 accepted and that were paid."""
         ...
 
+    async def count_placed(self, run_id: UUID) -> int:
+        """How many current entries are placed in a run's chunks (a resumed plan)."""
+        ...
+
+    async def chunk_sizes(self, run_id: UUID) -> dict[int, int]:
+        """Chunk number -> how many current entries it holds."""
+        ...
+
+
+class PlanCheckpoint(Protocol):
+    """Makes what a plan wrote so far durable (a commit), or does nothing."""
+
+    async def __call__(self) -> None: ...
+
 
 class RunStore(Protocol):
     """Push runs and their chunks, pull runs and the pulled values."""
@@ -263,6 +278,28 @@ class RunStore(Protocol):
         self, connection_id: UUID, pull_id: UUID, values: Sequence[DataValue], at: datetime
     ) -> None:
         """Upsert pulled values (one row per value key) for cross-checks."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PulledValueQuery:
+    """Filters of the pulled values; ``root_path`` is a DHIS2 org-unit path (sub-tree)."""
+
+    data_element: str | None = None
+    root_path: str | None = None
+    start: date | None = None  # periods lying wholly within start..end
+    end: date | None = None
+    unit_paths: tuple[str, ...] = ()  # the caller's Afiya sub-trees (scope)
+    after_id: int | None = None
+    limit: int = 50
+
+
+class PulledValueStore(Protocol):
+    """The values pulled from DHIS2, read back for cross-checks."""
+
+    async def browse(self, connection_id: UUID, query: PulledValueQuery) -> list[PulledValue]:
+        """Values matching the filters whose org unit is matched to an Afiya unit inside
+        ``unit_paths``, by id, at most ``limit``."""
         ...
 
 

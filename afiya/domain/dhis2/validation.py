@@ -7,6 +7,7 @@ import ipaddress
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from afiya.domain.dhis2.pbf_figures import PBF_SOURCE, check_pbf_figure
 from afiya.domain.dhis2.sync_model import (
     ID_SCHEMES,
     AuthKind,
@@ -163,11 +164,15 @@ def validate_mapping(
     Rules: the data element exists; the category option combo belongs to its category
     combo; the data set exists, holds the data element and has the mapping's period type;
     the attribute option combo belongs to the data set's category combo; no other mapping
-    of the connection sends to the same element, combos and period type.
+    of the connection sends to the same element, combos and period type; a figure of the
+    PBF results names a programme, a package or payment rule, a formula and maybe an
+    activity.
     """
     errors: list[FieldError] = []
     if not mapping.figure.strip():
         errors.append(_error("figure", N_("The figure is required."), "required"))
+    elif mapping.source == PBF_SOURCE:
+        errors.extend(check_pbf_figure(mapping.figure))
     if data_element is None:
         errors.append(
             _error(

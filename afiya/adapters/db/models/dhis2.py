@@ -217,7 +217,16 @@ class Dhis2PulledValueRow(Base):
     """The latest value DHIS2 holds for a key, as last pulled (for cross-checks)."""
 
     __tablename__ = "dhis2_pulled_value"
-    __table_args__ = (UniqueConstraint("connection_id", "value_key"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "value_key"),
+        # Reading back one data element's values over a span of periods (revision 0009).
+        Index(
+            "ix_dhis2_pulled_value_connection_id_data_element_period_start",
+            "connection_id",
+            "data_element",
+            "period_start",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     connection_id: Mapped[UUID] = mapped_column(ForeignKey("dhis2_connection.id"))
@@ -225,6 +234,9 @@ class Dhis2PulledValueRow(Base):
     value_key: Mapped[str] = mapped_column(String(80))
     data_element: Mapped[str] = mapped_column(String(11))
     period: Mapped[str] = mapped_column(String(20))
+    # The period's days, for range filters; empty only for a period Afiya cannot read.
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
     org_unit: Mapped[str] = mapped_column(String(11))
     category_option_combo: Mapped[str | None] = mapped_column(String(11))
     attribute_option_combo: Mapped[str | None] = mapped_column(String(11))

@@ -23,9 +23,13 @@ from afiya.adapters.db.models.dhis2 import (
 )
 from afiya.adapters.db.repositories.dhis2_ledger import SqlAlertRepository, SqlLedger
 from afiya.adapters.db.repositories.dhis2_metadata import SqlFigureTable, SqlMetadataStore
+from afiya.adapters.db.repositories.dhis2_pulled import SqlPulledValues
 from afiya.adapters.db.repositories.dhis2_runs import SqlRunStore
+from afiya.adapters.db.repositories.pbf_figures import SqlPbfFigureSource
+from afiya.domain.dhis2.pbf_figures import PBF_SOURCE
 from afiya.domain.dhis2.periods import PeriodType
 from afiya.domain.dhis2.sync_model import (
+    DEFAULT_SOURCE,
     AuthKind,
     Connection,
     ConnectionCheck,
@@ -271,8 +275,10 @@ class Dhis2Repositories:
         self.ledger = SqlLedger(session)
         self.runs = SqlRunStore(session)
         self.alerts = SqlAlertRepository(session)
+        self.pulled = SqlPulledValues(session)
+        self.pbf_results = SqlPbfFigureSource(session)
 
     @property
     def sources(self) -> dict[str, Any]:
         """Figure sources by name; other modules' sources plug in here."""
-        return {"figure_table": self.figures}
+        return {DEFAULT_SOURCE: self.figures, PBF_SOURCE: self.pbf_results}

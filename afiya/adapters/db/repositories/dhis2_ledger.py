@@ -88,6 +88,7 @@ def _decision_entry(row: Any) -> LedgerEntry:
         ),
         content_hash=row.content_hash,
         state=_STATES[row.state],
+        run_id=row.run_id,
         conflict_kind=row.conflict_kind,
         retry_on=row.retry_on,
         paid_at=row.paid_at,
@@ -112,6 +113,7 @@ _DECISION = [
         "comment",
         "content_hash",
         "state",
+        "run_id",
         "conflict_kind",
         "retry_on",
         "paid_at",
@@ -308,6 +310,25 @@ class SqlLedger:
             )
         )
         return {r.value_key: _entry(r) for r in rows}
+
+    def _placed(self, run_id: UUID) -> Any:
+        return (
+            LT.c.run_id == run_id,
+            LT.c.chunk_no.is_not(None),
+            LT.c.state != LedgerState.SUPERSEDED.value,
+        )
+
+    async def count_placed(self, run_id: UUID) -> int:
+        found = await self._session.execute(
+            select(func.count()).select_from(LT).where(*self._placed(run_id))
+        )
+        return int(found.scalar_one())
+
+    async def chunk_sizes(self, run_id: UUID) -> dict[int, int]:
+        rows = await self._session.execute(
+            select(LT.c.chunk_no, func.count()).where(*self._placed(run_id)).group_by(LT.c.chunk_no)
+        )
+        return {int(n): int(c) for n, c in rows}
 
 
 def _alert(row: Dhis2AlertRow) -> Alert:

@@ -1,4 +1,5 @@
-"""SQL stores of the DHIS2 sync: push runs and their chunks, pull runs, pulled values.
+"""SQL stores of the DHIS2 sync: push runs and their chunks, pull runs, pulled values
+(written here, read back by :mod:`~afiya.adapters.db.repositories.dhis2_pulled`).
 
 Bulk paths throughout: inserts and updates go as one ``executemany`` per batch, and
 lookups by value key as one ``IN`` query per batch of at most a thousand keys.
@@ -23,7 +24,9 @@ from afiya.adapters.db.models.dhis2 import (
     Dhis2PushChunkRow,
     Dhis2PushRunRow,
 )
+from afiya.domain.dhis2.errors import InvalidPeriod
 from afiya.domain.dhis2.payloads import DataValue, ImportStrategy
+from afiya.domain.dhis2.periods import Period
 from afiya.domain.dhis2.sync_model import (
     ChunkStatus,
     ChunkTotals,
@@ -37,6 +40,14 @@ from afiya.domain.dhis2.sync_model import (
     RunStatus,
     value_key,
 )
+
+
+def _days(period_id: str) -> tuple[date | None, date | None]:
+    try:
+        period = Period.parse(period_id)
+    except InvalidPeriod:
+        return None, None
+    return period.start, period.end
 
 
 def _options(raw: Mapping[str, Any]) -> PushOptions:
@@ -322,13 +333,18 @@ class SqlRunStore:
         if not values:
             return
         rows = {}
+        days: dict[str, tuple[date | None, date | None]] = {}
         for v in values:  # the last one wins if DHIS2 repeats a key
+            if v.period not in days:
+                days[v.period] = _days(v.period)
             rows[value_key(v)] = {
                 "connection_id": connection_id,
                 "pull_id": pull_id,
                 "value_key": value_key(v),
                 "data_element": v.data_element[:11],
                 "period": v.period,
+                "period_start": days[v.period][0],
+                "period_end": days[v.period][1],
                 "org_unit": v.org_unit[:11],
                 "category_option_combo": v.category_option_combo,
                 "attribute_option_combo": v.attribute_option_combo,
@@ -344,6 +360,8 @@ class SqlRunStore:
         stmt = maker(Dhis2PulledValueRow)
         changing = (
             "pull_id",
+            "period_start",
+            "period_end",
             "value",
             "comment",
             "stored_by",
