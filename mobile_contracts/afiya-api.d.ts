@@ -716,6 +716,12 @@ export type Page_afiya_api_dhis2_sync_schemas_LedgerItem_ = {
   "next_cursor": null | string;
 };
 
+export type Page_afiya_api_dhis2_sync_schemas_PulledValueItem_ = {
+  "items": Array<PulledValueItem>;
+  "limit": number;
+  "next_cursor": null | string;
+};
+
 export type Page_afiya_api_orgunits_schemas_OrgUnitListItem_ = {
   "items": Array<OrgUnitListItem>;
   "limit": number;
@@ -1028,6 +1034,23 @@ export type PullRunRead = {
   "received": number;
   "start": null | string;
   "status": RunStatus;
+};
+
+export type PulledValueItem = {
+  "afiya_unit_id": null | string;
+  "attribute_option_combo": null | string;
+  "category_option_combo": null | string;
+  "comment": null | string;
+  "data_element": string;
+  "deleted": boolean;
+  "id": number;
+  "last_updated": null | string;
+  "org_unit": string;
+  "period": string;
+  "pull_id": string;
+  "pulled_at": string;
+  "stored_by": null | string;
+  "value": null | string;
 };
 
 export type PushCreate = {
