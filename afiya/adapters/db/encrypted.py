@@ -26,6 +26,10 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     EncryptedColumn("patient_identifier", "value_enc"),
     EncryptedColumn("patient_contact", "phone_enc"),
     EncryptedColumn("patient_payer", "policy_number_enc"),
+    EncryptedColumn("clinical_note", "anamnesis_enc"),
+    EncryptedColumn("clinical_note", "examination_enc"),
+    EncryptedColumn("clinical_note", "assessment_enc"),
+    EncryptedColumn("clinical_note", "plan_enc"),
 ]
 """Modules add their encrypted columns here (patients: NNI, NSS, phones...)."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from afiya.adapters.db.repositories.agenda import SqlAgendaRepository
 from afiya.adapters.db.repositories.audit import SqlAuditLog, SqlAuditStore, append_events
+from afiya.adapters.db.repositories.clinical import SqlClinicalRepository
 from afiya.adapters.db.repositories.dhis2 import Dhis2Repositories
 from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUserRepository
 from afiya.adapters.db.repositories.jobs import SqlJobScheduler
@@ -92,6 +93,14 @@ class UnitOfWork:
         if "_pbf_intelligence" not in self.__dict__:
             self._pbf_intelligence = SqlPbfIntelligenceRepository(self.session)
         return self._pbf_intelligence
+
+    @property
+    def clinical(self) -> SqlClinicalRepository:
+        """The clinical record: encounters, observations, notes, results, timeline,
+        staff notifications (built on first use)."""
+        if "_clinical" not in self.__dict__:
+            self._clinical = SqlClinicalRepository(self.session, self._factory.cipher)
+        return self._clinical
 
     async def commit(self) -> None:
         """Flush the audit buffer, commit, then hand the new jobs to the queue."""

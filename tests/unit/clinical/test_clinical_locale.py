@@ -16,7 +16,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 def _msgids() -> set[str]:
     found: set[str] = set()
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):  # use_cases/ is a sub-package
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_":
                 literal = node.args[0]

@@ -1,0 +1,827 @@
+"""SQL repository of the clinical record (``uow.clinical``).
+
+Rows map to the domain's frozen values; clinical facts are inserted, never rewritten,
+except the few mutable states the rules allow (an encounter's status, a diagnosis's
+rank or certainty, an allergy's verification, a statement's supersession), each an
+UPDATE through the ORM so the change log records it. Note sections are encrypted with
+the context ``clinical_note:<id>:<field>``. The timeline lives in
+:mod:`afiya.adapters.db.repositories.clinical_timeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from afiya.adapters.db.models.clinical import (
+    AllergyRow,
+    AllergyStatementRow,
+    ClinicalDocumentRow,
+    DiagnosisRow,
+    EncounterEventRow,
+    EncounterRow,
+    ImagingFileRow,
+    ImagingReportRow,
+    LabResultRow,
+    NoteRow,
+    ObservationRow,
+    ProblemRow,
+    StaffNotificationRow,
+)
+from afiya.adapters.db.models.orgunits import OrgUnitRow
+from afiya.adapters.db.models.patients import PatientRow
+from afiya.adapters.db.repositories.clinical_timeline import read_timeline
+from afiya.domain.clinical.allergies import (
+    Allergy,
+    AllergyCategory,
+    AllergyRecord,
+    AllergyType,
+    Criticality,
+    NoKnownAllergies,
+    Reaction,
+    Severity,
+    Substance,
+    SubstanceSystem,
+    Verification,
+)
+from afiya.domain.clinical.diagnoses import Certainty, Diagnosis, DiagnosisRank
+from afiya.domain.clinical.encounters import (
+    Death,
+    Discharge,
+    DischargeMode,
+    Encounter,
+    EncounterKind,
+    EncounterStatus,
+    Location,
+    Movement,
+    TriageLevel,
+)
+from afiya.domain.clinical.measurements import Observation, Quantity
+from afiya.domain.clinical.notes import ClinicalNote, NoteKind, NoteSections
+from afiya.domain.clinical.ports import (
+    ClinicalPatient,
+    EncounterStep,
+    StaffNotification,
+    StoredDocument,
+    StoredImage,
+)
+from afiya.domain.clinical.problems import Pregnancy, Problem, ProblemKind, ProblemStatus
+from afiya.domain.clinical.results import (
+    Flag,
+    ImagingReport,
+    LabResult,
+    Modality,
+    ReferenceRange,
+    ResultStatus,
+)
+from afiya.domain.clinical.timeline import TimelinePage, TimelineQuery
+from afiya.domain.platform.crypto import FieldCipher
+
+_NOTE_FIELDS = ("anamnesis", "examination", "assessment", "plan")
+
+
+class SqlClinicalRepository:
+    """:class:`~afiya.domain.clinical.ports.ClinicalRepository` on SQLAlchemy."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    # -- patients -----------------------------------------------------------------------
+    async def patient(self, patient_id: UUID) -> ClinicalPatient | None:
+        row = await self._session.get(PatientRow, patient_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        return ClinicalPatient(
+            id=row.id,
+            mrn=row.mrn,
+            unit_id=row.unit_id,
+            unit_path=row.unit_path,
+            given_names=row.given_names,
+            family_name=row.family_name,
+            sex=row.sex,
+            given_names_ar=row.given_names_ar,
+            family_name_ar=row.family_name_ar,
+            birth_date=row.birth_date,
+            birth_year=row.birth_year,
+            status=row.status,
+            merged_into_id=row.merged_into_id,
+        )
+
+    # -- encounters ---------------------------------------------------------------------
+    async def add_encounter(self, encounter: Encounter) -> None:
+        facility = await self._session.get(OrgUnitRow, encounter.unit_id)
+        if facility is None:
+            raise LookupError(encounter.unit_id)
+        row = EncounterRow(id=encounter.id, unit_path=facility.path)
+        self._fill_encounter(row, encounter)
+        self._session.add(row)
+        await self._session.flush()
+        self._session.add(self._event(encounter, 0, EncounterStep("start", encounter.started_at)))
+        await self._session.flush()
+
+    async def save_encounter(self, encounter: Encounter, step: EncounterStep) -> None:
+        row = await self._session.get(EncounterRow, encounter.id)
+        if row is None:
+            raise LookupError(encounter.id)
+        self._fill_encounter(row, encounter)
+        seq = len(
+            (
+                await self._session.execute(
+                    select(EncounterEventRow.id).where(
+                        EncounterEventRow.encounter_id == encounter.id
+                    )
+                )
+            ).all()
+        )
+        self._session.add(self._event(encounter, seq, step))
+        await self._session.flush()
+
+    @staticmethod
+    def _fill_encounter(row: EncounterRow, e: Encounter) -> None:
+        row.patient_id, row.unit_id, row.kind = e.patient_id, e.unit_id, e.kind.value
+        row.status, row.started_at, row.reason = e.status.value, e.started_at, e.reason
+        row.attending_id = e.attending_id
+        row.triage = int(e.triage) if e.triage is not None else None
+        d = e.discharge
+        row.discharge_at = d.at if d else None
+        row.discharge_mode = d.mode.value if d else None
+        row.destination = d.destination if d else None
+        row.death_at = d.death.at if d and d.death else None
+        row.death_cause_code = d.death.cause_code if d and d.death else None
+        row.discharge_note = d.note if d else None
+        row.cancel_reason = e.cancel_reason
+
+    @staticmethod
+    def _event(e: Encounter, seq: int, step: EncounterStep) -> EncounterEventRow:
+        location = e.location if step.kind in ("start", "transfer") else None
+        summary = {
+            "start": e.kind.value,
+            "discharge": e.discharge.mode.value if e.discharge else None,
+            "cancel": "cancelled",
+        }.get(step.kind)
+        return EncounterEventRow(
+            encounter_id=e.id,
+            patient_id=e.patient_id,
+            seq=seq,
+            kind=step.kind,
+            occurred_at=step.at,
+            department_id=location.department_id if location else None,
+            ward_id=location.ward_id if location else None,
+            bed=location.bed if location else None,
+            summary=summary,
+        )
+
+    async def encounter(self, encounter_id: UUID) -> Encounter | None:
+        row = await self._session.get(EncounterRow, encounter_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        events = (
+            (
+                await self._session.execute(
+                    select(EncounterEventRow)
+                    .where(EncounterEventRow.encounter_id == encounter_id)
+                    .order_by(EncounterEventRow.seq)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        movements = tuple(
+            Movement(ev.occurred_at, Location(ev.department_id, ev.ward_id, ev.bed))
+            for ev in events
+            if ev.kind in ("start", "transfer") and ev.department_id is not None
+        )
+        discharge = None
+        if row.discharge_at is not None and row.discharge_mode is not None:
+            death = (
+                Death(row.death_at, row.death_cause_code)
+                if row.death_at is not None and row.death_cause_code
+                else None
+            )
+            discharge = Discharge(
+                row.discharge_at,
+                DischargeMode(row.discharge_mode),
+                row.destination,
+                death,
+                row.discharge_note,
+            )
+        return Encounter(
+            id=row.id,
+            patient_id=row.patient_id,
+            unit_id=row.unit_id,
+            kind=EncounterKind(row.kind),
+            started_at=row.started_at,
+            reason=row.reason,
+            attending_id=row.attending_id,
+            status=EncounterStatus(row.status),
+            triage=TriageLevel(row.triage) if row.triage is not None else None,
+            movements=movements,
+            discharge=discharge,
+            cancel_reason=row.cancel_reason,
+        )
+
+    # -- observations -------------------------------------------------------------------
+    async def add_observations(self, observations: Sequence[Observation]) -> None:
+        for o in observations:
+            self._session.add(
+                ObservationRow(
+                    id=o.id,
+                    patient_id=o.patient_id,
+                    encounter_id=o.encounter_id,
+                    code=o.code,
+                    value=o.value,
+                    unit=o.unit,
+                    occurred_at=o.effective_at,
+                    recorded_by=o.recorded_by,
+                    entered_value=o.entered.value if o.entered else None,
+                    entered_unit=o.entered.unit if o.entered else None,
+                    derived_from=[str(i) for i in o.derived_from],
+                )
+            )
+        await self._session.flush()
+
+    async def observation(self, observation_id: UUID) -> Observation | None:
+        row = await self._session.get(ObservationRow, observation_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        entered = (
+            Quantity(_dec(row.entered_value), row.entered_unit)
+            if row.entered_value is not None and row.entered_unit
+            else None
+        )
+        return Observation(
+            id=row.id,
+            patient_id=row.patient_id,
+            encounter_id=row.encounter_id,
+            code=row.code,
+            value=_dec(row.value),
+            unit=row.unit,
+            effective_at=row.occurred_at,
+            recorded_by=row.recorded_by,
+            entered=entered,
+            derived_from=tuple(UUID(i) for i in row.derived_from or ()),
+        )
+
+    # -- diagnoses ----------------------------------------------------------------------
+    @staticmethod
+    def _diagnosis(row: DiagnosisRow) -> Diagnosis:
+        return Diagnosis(
+            row.id,
+            row.patient_id,
+            row.encounter_id,
+            row.code,
+            DiagnosisRank(row.rank),
+            Certainty(row.certainty),
+            row.occurred_at,
+            row.recorded_by,
+            row.note,
+        )
+
+    async def encounter_diagnoses(self, encounter_id: UUID) -> list[Diagnosis]:
+        rows = (
+            (
+                await self._session.execute(
+                    select(DiagnosisRow)
+                    .where(
+                        DiagnosisRow.encounter_id == encounter_id,
+                        DiagnosisRow.deleted_at.is_(None),
+                    )
+                    .order_by(DiagnosisRow.occurred_at, DiagnosisRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [self._diagnosis(r) for r in rows]
+
+    async def save_diagnoses(self, diagnoses: Sequence[Diagnosis]) -> None:
+        for d in diagnoses:
+            row = await self._session.get(DiagnosisRow, d.id)
+            if row is None:
+                self._session.add(
+                    DiagnosisRow(
+                        id=d.id,
+                        patient_id=d.patient_id,
+                        encounter_id=d.encounter_id,
+                        code=d.code,
+                        rank=d.rank.value,
+                        certainty=d.certainty.value,
+                        occurred_at=d.recorded_at,
+                        recorded_by=d.recorded_by,
+                        note=d.note,
+                    )
+                )
+            elif (row.rank, row.certainty) != (d.rank.value, d.certainty.value):
+                row.rank, row.certainty = d.rank.value, d.certainty.value
+        await self._session.flush()
+
+    async def diagnosis(self, diagnosis_id: UUID) -> Diagnosis | None:
+        row = await self._session.get(DiagnosisRow, diagnosis_id)
+        return None if row is None or row.deleted_at is not None else self._diagnosis(row)
+
+    # -- problems -----------------------------------------------------------------------
+    async def patient_problems(self, patient_id: UUID) -> tuple[Problem, ...]:
+        rows = (
+            (
+                await self._session.execute(
+                    select(ProblemRow)
+                    .where(ProblemRow.patient_id == patient_id, ProblemRow.deleted_at.is_(None))
+                    .order_by(ProblemRow.occurred_at, ProblemRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return tuple(
+            Problem(
+                r.id,
+                r.patient_id,
+                ProblemKind(r.kind),
+                r.code,
+                ProblemStatus(r.status),
+                r.occurred_at,
+                r.recorded_by,
+                onset=r.onset,
+                pregnancy=Pregnancy(
+                    r.last_menstrual_period, r.expected_delivery, r.cycle_days or 28
+                )
+                if r.last_menstrual_period and r.expected_delivery
+                else None,
+                resolved_on=r.resolved_on,
+            )
+            for r in rows
+        )
+
+    async def problem(self, problem_id: UUID) -> Problem | None:
+        row = await self._session.get(ProblemRow, problem_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        return next(p for p in await self.patient_problems(row.patient_id) if p.id == problem_id)
+
+    async def save_problem(self, problem: Problem) -> None:
+        row = await self._session.get(ProblemRow, problem.id)
+        if row is None:
+            row = ProblemRow(id=problem.id)
+            self._session.add(row)
+        row.patient_id, row.kind, row.code = problem.patient_id, problem.kind.value, problem.code
+        row.status, row.occurred_at = problem.status.value, problem.recorded_at
+        row.recorded_by, row.onset, row.resolved_on = (
+            problem.recorded_by,
+            problem.onset,
+            problem.resolved_on,
+        )
+        p = problem.pregnancy
+        row.last_menstrual_period = p.last_menstrual_period if p else None
+        row.expected_delivery = p.expected_delivery if p else None
+        row.cycle_days = p.cycle_days if p else None
+        await self._session.flush()
+
+    # -- allergies ----------------------------------------------------------------------
+    async def allergy_record(self, patient_id: UUID) -> AllergyRecord:
+        allergies = (
+            (
+                await self._session.execute(
+                    select(AllergyRow)
+                    .where(AllergyRow.patient_id == patient_id, AllergyRow.deleted_at.is_(None))
+                    .order_by(AllergyRow.occurred_at, AllergyRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        statements = (
+            (
+                await self._session.execute(
+                    select(AllergyStatementRow)
+                    .where(
+                        AllergyStatementRow.patient_id == patient_id,
+                        AllergyStatementRow.deleted_at.is_(None),
+                    )
+                    .order_by(AllergyStatementRow.occurred_at, AllergyStatementRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return AllergyRecord(
+            patient_id,
+            tuple(
+                Allergy(
+                    id=a.id,
+                    patient_id=a.patient_id,
+                    type=AllergyType(a.type),
+                    category=AllergyCategory(a.category),
+                    substance=Substance(
+                        SubstanceSystem(a.substance_system), a.substance_code, a.substance_display
+                    ),
+                    criticality=Criticality(a.criticality),
+                    verification=Verification(a.verification),
+                    recorded_at=a.occurred_at,
+                    recorded_by=a.recorded_by,
+                    reactions=tuple(
+                        Reaction(r["manifestation"], Severity(r["severity"]))
+                        for r in a.reactions or ()
+                    ),
+                    superseded_by=a.superseded_by,
+                )
+                for a in allergies
+            ),
+            tuple(
+                NoKnownAllergies(s.id, s.patient_id, s.occurred_at, s.stated_by, s.superseded_by)
+                if s.superseded_at is None
+                else NoKnownAllergies(
+                    s.id, s.patient_id, s.occurred_at, s.stated_by, s.superseded_by, s.superseded_at
+                )
+                for s in statements
+            ),
+        )
+
+    async def allergy(self, allergy_id: UUID) -> Allergy | None:
+        row = await self._session.get(AllergyRow, allergy_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        record = await self.allergy_record(row.patient_id)
+        return next(a for a in record.allergies if a.id == allergy_id)
+
+    async def save_allergy_record(self, record: AllergyRecord) -> None:
+        for a in record.allergies:
+            row = await self._session.get(AllergyRow, a.id)
+            if row is None:
+                self._session.add(
+                    AllergyRow(
+                        id=a.id,
+                        patient_id=a.patient_id,
+                        type=a.type.value,
+                        category=a.category.value,
+                        substance_system=a.substance.system.value,
+                        substance_code=a.substance.code,
+                        substance_display=a.substance.display,
+                        criticality=a.criticality.value,
+                        verification=a.verification.value,
+                        occurred_at=a.recorded_at,
+                        recorded_by=a.recorded_by,
+                        reactions=[
+                            {"manifestation": r.manifestation, "severity": r.severity.value}
+                            for r in a.reactions
+                        ],
+                        superseded_by=a.superseded_by,
+                    )
+                )
+            elif (row.verification, row.superseded_by) != (a.verification.value, a.superseded_by):
+                row.verification, row.superseded_by = a.verification.value, a.superseded_by
+        for s in record.statements:
+            srow = await self._session.get(AllergyStatementRow, s.id)
+            if srow is None:
+                self._session.add(
+                    AllergyStatementRow(
+                        id=s.id,
+                        patient_id=s.patient_id,
+                        occurred_at=s.stated_at,
+                        stated_by=s.stated_by,
+                        superseded_by=s.superseded_by,
+                        superseded_at=s.superseded_at,
+                    )
+                )
+            elif srow.superseded_by != s.superseded_by:
+                srow.superseded_by, srow.superseded_at = s.superseded_by, s.superseded_at
+        await self._session.flush()
+
+    # -- notes --------------------------------------------------------------------------
+    def _context(self, note_id: UUID, field: str) -> str:
+        return f"clinical_note:{note_id}:{field}"
+
+    async def add_note(self, note: ClinicalNote) -> None:
+        row = NoteRow(
+            id=note.id,
+            series_id=note.series_id,
+            note_version=note.version,
+            patient_id=note.patient_id,
+            encounter_id=note.encounter_id,
+            kind=note.kind.value,
+            author_id=note.author_id,
+            occurred_at=note.written_at,
+            first_author_id=note.first_author_id,
+            previous_id=note.previous_id,
+            amendment_reason=note.amendment_reason,
+        )
+        for field in _NOTE_FIELDS:
+            value = getattr(note.sections, field)
+            setattr(
+                row,
+                f"{field}_enc",
+                None
+                if value is None
+                else self._cipher.encrypt(value, self._context(note.id, field)),
+            )
+        self._session.add(row)
+        await self._session.flush()
+
+    def _note(self, row: NoteRow) -> ClinicalNote:
+        texts: dict[str, str | None] = {}
+        for field in _NOTE_FIELDS:
+            blob = getattr(row, f"{field}_enc")
+            texts[field] = (
+                None
+                if blob is None
+                else self._cipher.decrypt(bytes(blob), self._context(row.id, field))
+            )
+        return ClinicalNote(
+            id=row.id,
+            series_id=row.series_id,
+            version=row.note_version,
+            patient_id=row.patient_id,
+            encounter_id=row.encounter_id,
+            kind=NoteKind(row.kind),
+            sections=NoteSections(**texts),
+            author_id=row.author_id,
+            written_at=row.occurred_at,
+            first_author_id=row.first_author_id,
+            previous_id=row.previous_id,
+            amendment_reason=row.amendment_reason,
+        )
+
+    async def note(self, note_id: UUID) -> ClinicalNote | None:
+        row = await self._session.get(NoteRow, note_id)
+        return None if row is None or row.deleted_at is not None else self._note(row)
+
+    async def note_versions(self, series_id: UUID) -> list[ClinicalNote]:
+        rows = (
+            (
+                await self._session.execute(
+                    select(NoteRow)
+                    .where(NoteRow.series_id == series_id, NoteRow.deleted_at.is_(None))
+                    .order_by(NoteRow.note_version)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [self._note(r) for r in rows]
+
+    # -- lab results --------------------------------------------------------------------
+    async def add_lab_result(self, result: LabResult, series_id: UUID) -> None:
+        ref = result.reference
+        self._session.add(
+            LabResultRow(
+                id=result.id,
+                series_id=series_id,
+                result_version=result.version,
+                patient_id=result.patient_id,
+                encounter_id=result.encounter_id,
+                code=result.code,
+                name=result.name,
+                status=result.status.value,
+                observed_at=result.observed_at,
+                occurred_at=result.reported_at,
+                responsible_id=result.responsible_id,
+                value=result.value,
+                unit=result.unit,
+                text=result.text,
+                ref_unit=ref.unit if ref else None,
+                ref_low=ref.low if ref else None,
+                ref_high=ref.high if ref else None,
+                critical_low=ref.critical_low if ref else None,
+                critical_high=ref.critical_high if ref else None,
+                flag=result.flag.value if result.flag else None,
+                previous_id=result.previous_id,
+            )
+        )
+        await self._session.flush()
+
+    async def lab_result(self, result_id: UUID) -> tuple[LabResult, UUID] | None:
+        r = await self._session.get(LabResultRow, result_id)
+        if r is None or r.deleted_at is not None:
+            return None
+        reference = (
+            ReferenceRange(
+                r.ref_unit,
+                _dec_or_none(r.ref_low),
+                _dec_or_none(r.ref_high),
+                _dec_or_none(r.critical_low),
+                _dec_or_none(r.critical_high),
+            )
+            if r.ref_unit
+            else None
+        )
+        return (
+            LabResult(
+                id=r.id,
+                patient_id=r.patient_id,
+                encounter_id=r.encounter_id,
+                code=r.code,
+                name=r.name,
+                status=ResultStatus(r.status),
+                observed_at=r.observed_at,
+                reported_at=r.occurred_at,
+                responsible_id=r.responsible_id,
+                value=_dec_or_none(r.value),
+                unit=r.unit,
+                text=r.text,
+                reference=reference,
+                flag=Flag(r.flag) if r.flag else None,
+                version=r.result_version,
+                previous_id=r.previous_id,
+            ),
+            r.series_id,
+        )
+
+    # -- imaging ------------------------------------------------------------------------
+    async def add_imaging_report(self, report: ImagingReport) -> None:
+        self._session.add(
+            ImagingReportRow(
+                id=report.id,
+                patient_id=report.patient_id,
+                encounter_id=report.encounter_id,
+                modality=report.modality.value,
+                body_site=report.body_site,
+                findings=report.findings,
+                conclusion=report.conclusion,
+                reported_by=report.reported_by,
+                occurred_at=report.reported_at,
+                responsible_id=report.responsible_id,
+                urgent_finding=report.urgent_finding,
+            )
+        )
+        await self._session.flush()
+
+    async def imaging_report(self, report_id: UUID) -> ImagingReport | None:
+        r = await self._session.get(ImagingReportRow, report_id)
+        if r is None or r.deleted_at is not None:
+            return None
+        keys = tuple(i.blob_key for i in await self.images(r.id))
+        return ImagingReport(
+            id=r.id,
+            patient_id=r.patient_id,
+            encounter_id=r.encounter_id,
+            modality=Modality(r.modality),
+            body_site=r.body_site,
+            findings=r.findings,
+            conclusion=r.conclusion,
+            reported_by=r.reported_by,
+            reported_at=r.occurred_at,
+            responsible_id=r.responsible_id,
+            urgent_finding=r.urgent_finding,
+            image_keys=keys,
+        )
+
+    async def add_image(self, image: StoredImage) -> None:
+        self._session.add(
+            ImagingFileRow(
+                id=image.id,
+                report_id=image.report_id,
+                patient_id=image.patient_id,
+                role=image.role,
+                original_id=image.original_id,
+                blob_key=image.blob_key,
+                content_type=image.content_type,
+                size=image.size,
+                sha256=image.sha256,
+                filename=image.filename,
+                width=image.width,
+                height=image.height,
+                study_uid=image.study_uid,
+                dicom_tags=image.dicom_tags,
+            )
+        )
+        await self._session.flush()
+
+    async def images(self, report_id: UUID) -> list[StoredImage]:
+        rows = (
+            (
+                await self._session.execute(
+                    select(ImagingFileRow)
+                    .where(
+                        ImagingFileRow.report_id == report_id, ImagingFileRow.deleted_at.is_(None)
+                    )
+                    .order_by(ImagingFileRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return [
+            StoredImage(
+                id=r.id,
+                report_id=r.report_id,
+                patient_id=r.patient_id,
+                role=r.role,
+                blob_key=r.blob_key,
+                content_type=r.content_type,
+                size=r.size,
+                sha256=r.sha256,
+                original_id=r.original_id,
+                filename=r.filename,
+                width=r.width,
+                height=r.height,
+                study_uid=r.study_uid,
+                dicom_tags=r.dicom_tags,
+            )
+            for r in rows
+        ]
+
+    # -- documents ----------------------------------------------------------------------
+    async def add_document(self, document: StoredDocument) -> None:
+        self._session.add(
+            ClinicalDocumentRow(
+                id=document.id,
+                patient_id=document.patient_id,
+                encounter_id=document.encounter_id,
+                kind=document.kind,
+                language=document.language,
+                blob_key=document.blob_key,
+                content_type=document.content_type,
+                size=document.size,
+                sha256=document.sha256,
+                occurred_at=document.issued_at,
+                issued_by=document.issued_by,
+            )
+        )
+        await self._session.flush()
+
+    async def document(self, document_id: UUID) -> StoredDocument | None:
+        r = await self._session.get(ClinicalDocumentRow, document_id)
+        if r is None or r.deleted_at is not None:
+            return None
+        return StoredDocument(
+            id=r.id,
+            patient_id=r.patient_id,
+            encounter_id=r.encounter_id,
+            kind=r.kind,
+            language=r.language,
+            blob_key=r.blob_key,
+            content_type=r.content_type,
+            size=r.size,
+            sha256=r.sha256,
+            issued_at=r.occurred_at,
+            issued_by=r.issued_by,
+        )
+
+    # -- timeline -----------------------------------------------------------------------
+    async def timeline(self, patient_id: UUID, query: TimelineQuery) -> TimelinePage:
+        return await read_timeline(self._session, patient_id, query)
+
+    # -- staff notifications --------------------------------------------------------------
+    async def add_notification(self, notification: StaffNotification) -> bool:
+        existing = (
+            await self._session.execute(
+                select(StaffNotificationRow.id).where(
+                    StaffNotificationRow.dedup_key == notification.dedup_key
+                )
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            return False
+        try:
+            async with self._session.begin_nested():
+                self._session.add(
+                    StaffNotificationRow(
+                        id=notification.id,
+                        user_id=notification.user_id,
+                        kind=notification.kind,
+                        patient_id=notification.patient_id,
+                        payload=dict(notification.payload),
+                        dedup_key=notification.dedup_key,
+                    )
+                )
+                await self._session.flush()
+        except IntegrityError:  # a concurrent delivery stored it first
+            return False
+        return True
+
+    async def notifications(self, user_id: UUID, *, unread_only: bool) -> list[StaffNotification]:
+        stmt = select(StaffNotificationRow).where(
+            StaffNotificationRow.user_id == user_id, StaffNotificationRow.deleted_at.is_(None)
+        )
+        if unread_only:
+            stmt = stmt.where(StaffNotificationRow.read_at.is_(None))
+        rows = (await self._session.execute(stmt.order_by(StaffNotificationRow.id))).scalars()
+        return [
+            StaffNotification(
+                id=r.id,
+                user_id=r.user_id,
+                kind=r.kind,
+                patient_id=r.patient_id,
+                payload=dict(r.payload),
+                dedup_key=r.dedup_key,
+                created_at=r.created_at,
+                read_at=r.read_at,
+            )
+            for r in rows
+        ]
+
+
+def _dec(value: Any) -> Decimal:
+    """A stored number without the column's padding (``38.5000`` → ``38.5``, ``100``)."""
+    number = (value if isinstance(value, Decimal) else Decimal(str(value))).normalize()
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
+
+
+def _dec_or_none(value: Any) -> Decimal | None:
+    return None if value is None else _dec(value)
