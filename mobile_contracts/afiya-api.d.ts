@@ -36,6 +36,42 @@ export type AlertRead = {
   "value_key": string;
 };
 
+export type AllergyCategory = "medication" | "food" | "environment" | "biologic";
+
+export type AllergyCreate = {
+  "category": AllergyCategory;
+  "criticality": Criticality;
+  "reactions"?: Array<ReactionIn>;
+  "recorded_at"?: null | string;
+  "substance": SubstanceIn;
+  "type": AllergyType;
+  "verification": Verification;
+};
+
+export type AllergyRead = {
+  "category": string;
+  "criticality": string;
+  "high_risk": boolean;
+  "id": string;
+  "patient_id": string;
+  "reactions": Array<Record<string, string>>;
+  "recorded_at": string;
+  "recorded_by": string;
+  "substance": Record<string, string>;
+  "superseded_by": null | string;
+  "type": string;
+  "verification": string;
+};
+
+export type AllergyRecordRead = {
+  "allergies": Array<AllergyRead>;
+  "patient_id": string;
+  "statements": Array<StatementRead>;
+  "status": string;
+};
+
+export type AllergyType = "allergy" | "intolerance";
+
 export type AppointmentCreate = {
   "appointment_type_id": string;
   "channel"?: string;
@@ -119,6 +155,12 @@ export type BudgetSet = {
   "amount": string;
   "policy"?: BudgetPolicy;
 };
+
+export type CancelIn = {
+  "reason": string;
+};
+
+export type Certainty = "provisional" | "confirmed" | "entered_in_error";
 
 export type ChecklistCreate = {
   "code": string;
@@ -293,6 +335,18 @@ export type CreatedRead = {
   "id": string;
 };
 
+export type Criticality = "low" | "high" | "unable_to_assess";
+
+export type DeathIn = {
+  "at"?: null | string;
+  "cause_code"?: null | string;
+};
+
+export type DeathRead = {
+  "at": string;
+  "cause_code": string;
+};
+
 export type DecisionTableIn = {
   "name": string;
   "source": string;
@@ -324,8 +378,73 @@ export type Dhis2OrgUnitImport = {
   "organisationUnits": Array<Record<string, unknown>>;
 };
 
+export type DiagnosisCreate = {
+  "certainty"?: Certainty;
+  "code": string;
+  "note"?: null | string;
+  "rank"?: DiagnosisRank;
+};
+
+export type DiagnosisRank = "primary" | "secondary";
+
+export type DiagnosisRead = {
+  "certainty": string;
+  "code": string;
+  "encounter_id": string;
+  "id": string;
+  "note": null | string;
+  "patient_id": string;
+  "rank": string;
+  "recorded_at": string;
+  "recorded_by": string;
+};
+
+export type DischargeIn = {
+  "at": string;
+  "death"?: DeathIn | null;
+  "destination"?: null | string;
+  "mode": DischargeMode;
+  "note"?: null | string;
+};
+
+export type DischargeMode = "home" | "transfer" | "death" | "left_against_advice" | "admitted";
+
+export type DischargeRead = {
+  "at": string;
+  "death": DeathRead | null;
+  "destination": null | string;
+  "mode": string;
+  "note": null | string;
+};
+
 export type DismissPair = {
   "note": string;
+};
+
+export type DocumentCreate = {
+  "addressee"?: null | string;
+  "course"?: null | string;
+  "follow_up"?: FollowUpIn | null;
+  "key_results"?: Array<string>;
+  "kind": DocumentKind;
+  "language": string;
+  "treatments"?: Array<string>;
+};
+
+export type DocumentKind = "hospitalisation_report" | "discharge_letter";
+
+export type DocumentRead = {
+  "content_type": string;
+  "encounter_id": string;
+  "file": string;
+  "id": string;
+  "issued_at": string;
+  "issued_by": string;
+  "kind": string;
+  "language": string;
+  "patient_id": string;
+  "sha256": string;
+  "size": number;
 };
 
 export type DuplicatePairRead = {
@@ -336,6 +455,37 @@ export type DuplicatePairRead = {
   "reasons": Array<ReasonRead>;
   "score": number;
   "status": string;
+};
+
+export type EncounterCreate = {
+  "attending_id"?: null | string;
+  "id"?: null | string;
+  "kind": EncounterKind;
+  "location"?: LocationIn | null;
+  "patient_id": string;
+  "reason": string;
+  "started_at": string;
+  "triage"?: null | number;
+  "unit_id"?: null | string;
+};
+
+export type EncounterKind = "outpatient" | "emergency" | "inpatient";
+
+export type EncounterRead = {
+  "attending_id": string;
+  "cancel_reason": null | string;
+  "diagnoses": Array<DiagnosisRead>;
+  "discharge": DischargeRead | null;
+  "id": string;
+  "kind": string;
+  "location": LocationRead | null;
+  "movements": Array<MovementRead>;
+  "patient_id": string;
+  "reason": string;
+  "started_at": string;
+  "status": string;
+  "triage": null | number;
+  "unit_id": string;
 };
 
 export type EntriesIn = {
@@ -403,6 +553,12 @@ export type FiguresPutResult = {
   "updated": number;
 };
 
+export type FollowUpIn = {
+  "appointment"?: null | string;
+  "instructions": string;
+  "with_whom"?: null | string;
+};
+
 export type FormulaIn = {
   "code": string;
   "description"?: string;
@@ -443,6 +599,48 @@ export type IdentifierRead = {
   "value": string;
 };
 
+export type ImageRead = {
+  "content_type": string;
+  "dicom_tags": Record<string, string> | null;
+  "filename": null | string;
+  "height": null | number;
+  "id": string;
+  "link": string;
+  "original_id": null | string;
+  "role": string;
+  "sha256": string;
+  "size": number;
+  "study_uid": null | string;
+  "width": null | number;
+};
+
+export type ImagingReportCreate = {
+  "body_site": string;
+  "conclusion": string;
+  "encounter_id"?: null | string;
+  "findings": string;
+  "modality": Modality;
+  "patient_id": string;
+  "reported_at": string;
+  "responsible_id": string;
+  "urgent_finding"?: null | string;
+};
+
+export type ImagingReportRead = {
+  "body_site": string;
+  "conclusion": string;
+  "encounter_id": null | string;
+  "files": Array<ImageRead>;
+  "findings": string;
+  "id": string;
+  "modality": string;
+  "patient_id": string;
+  "reported_at": string;
+  "reported_by": string;
+  "responsible_id": string;
+  "urgent_finding": null | string;
+};
+
 export type ImportReportRead = {
   "created": number;
   "errors": Array<Record<string, string>>;
@@ -474,6 +672,42 @@ export type JobAccepted = {
 
 export type JobScheduled = {
   "job_id": string;
+};
+
+export type LabResultCreate = {
+  "code": string;
+  "corrects_id"?: null | string;
+  "encounter_id"?: null | string;
+  "name": string;
+  "observed_at": string;
+  "patient_id": string;
+  "reference"?: ReferenceIn | null;
+  "reported_at": string;
+  "responsible_id"?: null | string;
+  "status"?: "preliminary" | "final";
+  "text"?: null | string;
+  "unit"?: null | string;
+  "value"?: null | string;
+};
+
+export type LabResultRead = {
+  "code": string;
+  "critical": boolean;
+  "encounter_id": null | string;
+  "flag": null | string;
+  "id": string;
+  "name": string;
+  "observed_at": string;
+  "patient_id": string;
+  "previous_id": null | string;
+  "reference": Record<string, unknown> | null;
+  "reported_at": string;
+  "responsible_id": string;
+  "status": string;
+  "text": null | string;
+  "unit": null | string;
+  "value": null | string;
+  "version": number;
 };
 
 export type LeaveCreate = {
@@ -512,6 +746,18 @@ export type LedgerItem = {
 };
 
 export type LedgerState = "pending" | "sent" | "imported" | "updated" | "ignored" | "conflict" | "superseded";
+
+export type LocationIn = {
+  "bed"?: null | string;
+  "department_id": string;
+  "ward_id"?: null | string;
+};
+
+export type LocationRead = {
+  "bed": null | string;
+  "department_id": string;
+  "ward_id": null | string;
+};
 
 export type LockChange = {
   "reason"?: null | string;
@@ -617,6 +863,77 @@ export type MetadataSyncRequest = {
   "update_afiya_units"?: boolean;
 };
 
+export type Modality = "DX" | "CR" | "US" | "CT" | "MR" | "MG" | "ECG";
+
+export type MovementRead = {
+  "at": string;
+  "location": LocationRead;
+};
+
+export type NoKnownAllergiesIn = {
+  "supersedes"?: Array<string>;
+};
+
+export type NoteAmend = {
+  "based_on_version": number;
+  "reason": string;
+  "sections": SectionsIn;
+};
+
+export type NoteCreate = {
+  "encounter_id"?: null | string;
+  "kind": NoteKind;
+  "sections": SectionsIn;
+  "written_at"?: null | string;
+};
+
+export type NoteKind = "consultation" | "admission" | "progress" | "discharge";
+
+export type NoteRead = {
+  "history": Array<NoteVersionRead>;
+  "latest_version": number;
+  "note": NoteVersionRead;
+};
+
+export type NoteVersionRead = {
+  "amendment_reason": null | string;
+  "anamnesis": null | string;
+  "assessment": null | string;
+  "author_id": string;
+  "encounter_id": null | string;
+  "examination": null | string;
+  "id": string;
+  "kind": string;
+  "patient_id": string;
+  "plan": null | string;
+  "previous_id": null | string;
+  "series_id": string;
+  "version": number;
+  "written_at": string;
+};
+
+export type NotificationRead = {
+  "created_at": null | string;
+  "id": string;
+  "kind": string;
+  "patient_id": null | string;
+  "payload": Record<string, unknown>;
+  "read_at": null | string;
+};
+
+export type ObservationRead = {
+  "code": string;
+  "effective_at": string;
+  "encounter_id": null | string;
+  "entered": QuantityRead | null;
+  "id": string;
+  "name": string;
+  "patient_id": string;
+  "recorded_by": string;
+  "unit": string;
+  "value": string;
+};
+
 export type OrgUnitCreate = {
   "code"?: null | string;
   "currency"?: null | string;
@@ -700,6 +1017,12 @@ export type Page_afiya_api_agenda_schemas_AppointmentRead_ = {
 
 export type Page_afiya_api_audit_controllers_AuditEventRead_ = {
   "items": Array<AuditEventRead>;
+  "limit": number;
+  "next_cursor": null | string;
+};
+
+export type Page_afiya_api_clinical_schemas_TimelineItemRead_ = {
+  "items": Array<TimelineItemRead>;
   "limit": number;
   "next_cursor": null | string;
 };
@@ -993,6 +1316,30 @@ export type PlanRead = {
   "wrong_period_type": number;
 };
 
+export type ProblemCreate = {
+  "code": string;
+  "cycle_days"?: number;
+  "kind": ProblemKind;
+  "last_menstrual_period"?: null | string;
+  "onset"?: null | string;
+};
+
+export type ProblemKind = "diabetes" | "hypertension" | "hiv" | "sickle_cell" | "pregnancy" | "tuberculosis" | "asthma" | "epilepsy" | "chronic_kidney_disease" | "heart_failure" | "hepatitis_b" | "malnutrition" | "other";
+
+export type ProblemRead = {
+  "code": string;
+  "expected_delivery": null | string;
+  "id": string;
+  "kind": string;
+  "last_menstrual_period": null | string;
+  "onset": null | string;
+  "patient_id": string;
+  "recorded_at": string;
+  "recorded_by": string;
+  "resolved_on": null | string;
+  "status": string;
+};
+
 export type ProgrammeCreate = {
   "code": string;
   "currency": string;
@@ -1091,6 +1438,11 @@ export type PushRunRead = {
   "totals": Totals;
 };
 
+export type QuantityRead = {
+  "unit": string;
+  "value": string;
+};
+
 export type QueueItemRead = {
   "appointment_id": null | string;
   "arrived_at": string;
@@ -1101,6 +1453,17 @@ export type QueueItemRead = {
   "practitioner_id": null | string;
 };
 
+export type ReactionIn = {
+  "manifestation": string;
+  "severity": Severity;
+};
+
+export type ReadingIn = {
+  "code": string;
+  "unit"?: null | string;
+  "value": number | string;
+};
+
 export type ReasonIn = {
   "reason": string;
 };
@@ -1109,6 +1472,14 @@ export type ReasonRead = {
   "code": string;
   "message": string;
   "weight": number;
+};
+
+export type ReferenceIn = {
+  "critical_high"?: null | string;
+  "critical_low"?: null | string;
+  "high"?: null | string;
+  "low"?: null | string;
+  "unit": string;
 };
 
 export type RefreshRequest = {
@@ -1173,11 +1544,20 @@ export type ScheduleCreate = {
   "valid_until"?: null | string;
 };
 
+export type SectionsIn = {
+  "anamnesis"?: null | string;
+  "assessment"?: null | string;
+  "examination"?: null | string;
+  "plan"?: null | string;
+};
+
 export type SessionIn = {
   "end": string;
   "start": string;
   "weekday": number;
 };
+
+export type Severity = "mild" | "moderate" | "severe";
 
 export type SimulationIn = {
   "constants"?: Array<ConstantOverride>;
@@ -1192,6 +1572,15 @@ export type SlotRead = {
   "starts_at": string;
 };
 
+export type StatementRead = {
+  "id": string;
+  "in_force": boolean;
+  "stated_at": string;
+  "stated_by": string;
+  "superseded_at": null | string;
+  "superseded_by": null | string;
+};
+
 export type Step = "declare" | "verify" | "validate";
 
 export type StepBody = {
@@ -1204,12 +1593,33 @@ export type StepReportRead = {
   "updated": number;
 };
 
+export type SubstanceIn = {
+  "code": string;
+  "display": string;
+  "system": SubstanceSystem;
+};
+
+export type SubstanceSystem = "ingredient" | "drug_class" | "other";
+
+export type TimelineItemRead = {
+  "at": string;
+  "id": string;
+  "link": string;
+  "summary": string;
+  "type": string;
+};
+
 export type Totals = {
   "conflicts": number;
   "deleted": number;
   "ignored": number;
   "imported": number;
   "updated": number;
+};
+
+export type TransferIn = {
+  "at": string;
+  "to": LocationIn;
 };
 
 export type UnitKind = "country" | "region" | "district" | "facility" | "department" | "ward";
@@ -1243,6 +1653,14 @@ export type UserUpdate = {
   "new_password"?: null | string;
   "roles"?: Array<string> | null;
   "unit_ids"?: Array<string> | null;
+};
+
+export type Verification = "unconfirmed" | "confirmed" | "refuted";
+
+export type VitalsIn = {
+  "effective_at": string;
+  "encounter_id"?: null | string;
+  "readings": Array<ReadingIn>;
 };
 
 export type patients_schemas_PayerIn = {
