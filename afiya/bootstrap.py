@@ -7,6 +7,7 @@ get the same wiring; only this module knows which adapter backs which port.
 from __future__ import annotations
 
 import contextlib
+import inspect
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -93,6 +94,13 @@ class Container:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.queue.stop()
+        for extra in list(self.extras.values()):  # built on demand: hubs, clients, gateways
+            closer = getattr(extra, "aclose", None) or getattr(extra, "close", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    result = closer()
+                    if inspect.isawaitable(result):
+                        await result
         await self.engine.dispose()
 
 

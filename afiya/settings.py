@@ -115,6 +115,53 @@ class Settings:
             "secret": True,
         },
     )
+    # -- messaging channels (USSD, SMS webhooks, staff notifications; ADR 0108) ----------
+    sms_callback_secret: str = field(
+        default="",
+        metadata={
+            "doc": "Shared secret (≥ 32 characters) that Africa's Talking callbacks carry as "
+            "`?key=` in their URL (USSD, inbound SMS, delivery reports).",
+            "secret": True,
+        },
+    )
+    sms_callback_allowed_networks: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": "CIDR blocks allowed to call the Africa's Talking callbacks (comma "
+            "separated). With neither this nor the secret, those callbacks answer 503."
+        },
+    )
+    sms_webhook_base_url: str = field(
+        default="",
+        metadata={
+            "doc": "Public base URL the gateways call (`https://his.example.org`), for "
+            "Twilio signatures behind a proxy. Empty: the URL the request arrived on."
+        },
+    )
+    twilio_auth_token: str = field(
+        default="",
+        metadata={
+            "doc": "Twilio auth token that signs webhooks. Empty: `auth_token` of "
+            "AFIYA_SMS_GATEWAY_CONFIG; with neither, Twilio webhooks answer 503.",
+            "secret": True,
+        },
+    )
+    ussd_session_seconds: int = field(
+        default=180, metadata={"doc": "A USSD session's state is forgotten after this idle time."}
+    )
+    ussd_max_failures: int = field(
+        default=3, metadata={"doc": "Wrong PINs or birth dates before USSD is locked for a phone."}
+    )
+    ussd_failure_window_minutes: int = field(
+        default=60, metadata={"doc": "Window over which wrong USSD PINs are counted."}
+    )
+    ussd_lockout_minutes: int = field(
+        default=30, metadata={"doc": "How long USSD stays locked for that phone."}
+    )
+    notifications_poll_ms: int = field(
+        default=500,
+        metadata={"doc": "How often the notification relay reads new change-log entries."},
+    )
     jwt_secret: str = field(
         default="",
         metadata={
@@ -220,6 +267,8 @@ class Settings:
             problems.append("AFIYA_BLOB_STORE=s3 needs AFIYA_S3_ENDPOINT_URL")
         if self.env == "production" and len(self.jwt_secret) < 32:
             problems.append("AFIYA_JWT_SECRET must hold at least 32 characters in production")
+        if self.sms_callback_secret and len(self.sms_callback_secret) < 32:
+            problems.append("AFIYA_SMS_CALLBACK_SECRET must hold at least 32 characters")
         if problems:
             raise SettingsError("; ".join(problems))
 

@@ -19,6 +19,7 @@ class EncryptedColumn:
 
 ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     EncryptedColumn("app_user", "phone_enc"),
+    EncryptedColumn("callback_request", "phone_enc"),
     EncryptedColumn("dhis2_connection", "secret_enc"),
     EncryptedColumn("patient", "nni_enc"),
     EncryptedColumn("patient", "nss_enc"),

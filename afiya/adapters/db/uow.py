@@ -15,6 +15,7 @@ from afiya.adapters.db.repositories.clinical import SqlClinicalRepository
 from afiya.adapters.db.repositories.dhis2 import Dhis2Repositories
 from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUserRepository
 from afiya.adapters.db.repositories.jobs import SqlJobScheduler
+from afiya.adapters.db.repositories.messaging import SqlMessagingRepository
 from afiya.adapters.db.repositories.orgunits import SqlOrgUnitRepository
 from afiya.adapters.db.repositories.patients import SqlPatientRepository
 from afiya.adapters.db.repositories.pbf import SqlPbfRepository
@@ -86,6 +87,15 @@ class UnitOfWork:
     @property
     def clock(self) -> Clock:
         return self._factory.clock
+
+    @property
+    def messaging(self) -> SqlMessagingRepository:
+        """USSD PINs and lockouts, replay keys, callbacks, staff feed (built on first use)."""
+        if "_messaging" not in self.__dict__:
+            self._messaging = SqlMessagingRepository(
+                self.session, self._factory.cipher, self._factory.blind_index
+            )
+        return self._messaging
 
     @property
     def pbf_intelligence(self) -> SqlPbfIntelligenceRepository:

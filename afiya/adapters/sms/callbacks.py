@@ -49,6 +49,17 @@ class CallbackAuthenticator:
         self._secret = shared_secret.encode() if shared_secret is not None else None
         self._networks = networks
 
+    @classmethod
+    def configured(
+        cls, *, shared_secret: str | None, allowed_networks: Iterable[str] = ()
+    ) -> CallbackAuthenticator | None:
+        """The authenticator, or ``None`` when neither check is configured (the caller
+        then refuses every callback rather than accept anyone)."""
+        networks = tuple(allowed_networks)
+        if not shared_secret and not networks:
+            return None
+        return cls(shared_secret=shared_secret or None, allowed_networks=networks)
+
     def ip_allowed(self, remote_ip: str) -> bool:
         """Whether ``remote_ip`` is in the allow-list (always true without one)."""
         if not self._networks:
@@ -74,6 +85,16 @@ class CallbackAuthenticator:
         ip_ok = self.ip_allowed(remote_ip)
         secret_ok = self.secret_matches(presented_secret)  # evaluated even if IP failed
         return ip_ok and secret_ok
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted_proxies: Iterable[str]
+) -> str:
+    """The caller's address: the first ``X-Forwarded-For`` entry when the direct peer is
+    a trusted proxy, else the peer itself (a forged header from elsewhere is ignored)."""
+    if forwarded_for and peer in set(trusted_proxies):
+        return forwarded_for.split(",")[0].strip()
+    return peer or ""
 
 
 class InMemoryReplayGuard:

@@ -25,7 +25,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from afiya.channels.sms_ussd.layout import Line, LineKind, fit_lines
 from afiya.channels.sms_ussd.protocol import UssdOutcome, UssdReply, UssdRequest
-from afiya.channels.sms_ussd.services import AppointmentSummary, UssdServices
+from afiya.channels.sms_ussd.services import (
+    AppointmentSummary,
+    ServiceNotAvailable,
+    UssdServices,
+)
 from afiya.channels.sms_ussd.session import Frame, UssdSession
 from afiya.channels.sms_ussd.texts import (
     LANGUAGE_CHOICES,
@@ -264,7 +268,10 @@ class UssdMenuEngine:
                 ready = await self._services.results_ready(patient_id=self._patient(turn))
                 return self._end(turn, "end_results_ready" if ready else "end_no_results")
             if destination == "bill":
-                balance = await self._services.bill_balance(patient_id=self._patient(turn))
+                try:
+                    balance = await self._services.bill_balance(patient_id=self._patient(turn))
+                except ServiceNotAvailable:
+                    return self._end(turn, "end_bill_unavailable")
                 if balance is None or balance.amount <= 0:
                     return self._end(turn, "end_no_balance")
                 amount = self._formatter.format_amount(

@@ -14,6 +14,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from afiya.domain.shared.errors import DomainError
+from afiya.domain.shared.i18n import N_
+
+
+class ServiceNotAvailable(DomainError):
+    """The information exists nowhere yet (no billing module): the menu says so plainly
+    instead of pretending that nothing is owed."""
+
+    code = "ussd_service_not_available"
+    default_message = N_("This information is not available on this channel yet.")
+
 
 @dataclass(frozen=True, slots=True)
 class AppointmentSummary:
@@ -92,5 +103,9 @@ class UssdServices(Protocol):
         ...
 
     async def bill_balance(self, *, patient_id: str) -> Balance | None:
-        """The patient's unpaid balance, ``None`` when nothing is owed."""
+        """The patient's unpaid balance, ``None`` when nothing is owed.
+
+        Raises:
+            ServiceNotAvailable: no billing data can be read (the menu says so).
+        """
         ...

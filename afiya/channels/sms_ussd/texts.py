@@ -46,6 +46,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "end_no_results": "Aucun nouveau résultat pour le moment.",
         "end_balance": "Montant à payer: {amount}",
         "end_no_balance": "Vous n'avez rien à payer.",
+        "end_bill_unavailable": (
+            "Le montant de votre facture n'est pas encore disponible ici. "
+            "Renseignez-vous à la caisse."
+        ),
         "end_callback": "Merci. Un agent va vous rappeler dans les meilleurs délais.",
         "end_failed": "Opération impossible. Contactez le centre de santé.",
     },
@@ -71,6 +75,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "end_no_results": "لا توجد نتائج جديدة حاليا.",
         "end_balance": "المبلغ المستحق: {amount}",
         "end_no_balance": "لا يوجد مبلغ مستحق عليك.",
+        "end_bill_unavailable": "مبلغ فاتورتك غير متوفر هنا بعد. استفسر لدى الصندوق.",
         "end_callback": "شكرا. سيتصل بك أحد موظفينا قريبا.",
         "end_failed": "تعذر تنفيذ طلبك. يرجى التواصل مع المركز الصحي.",
     },
@@ -96,6 +101,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "end_no_results": "No new results for now.",
         "end_balance": "Amount due: {amount}",
         "end_no_balance": "You have nothing to pay.",
+        "end_bill_unavailable": "Your bill is not available here yet. Please ask at the cash desk.",
         "end_callback": "Thank you. Someone will call you back soon.",
         "end_failed": "This could not be done. Please contact the health centre.",
     },

@@ -6,6 +6,7 @@ from litestar import get
 
 from afiya.api.app import create_app
 from afiya.api.security import OPENAPI_PATH, declared_permission, is_auto_options, is_public
+from afiya.asgi import assemble
 from tests.conftest import asgi_client
 
 PUBLIC_ROUTES = {
@@ -14,6 +15,12 @@ PUBLIC_ROUTES = {
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
     "/metrics",
+    # gateway callbacks: authenticated by a shared secret / IP allow-list or a signature
+    "/ussd/africastalking",
+    "/sms/inbound/africastalking",
+    "/sms/inbound/twilio",
+    "/sms/delivery/africastalking",
+    "/sms/delivery/twilio",
 }
 
 
@@ -24,7 +31,8 @@ def _routes(app):
 
 
 def test_every_route_declares_a_permission_or_is_a_known_public_route():
-    app = create_app(None, start_jobs=False)
+    app = assemble(None, start_jobs=False)  # as served: the API and the channels
+    assert "/ussd/africastalking" in {path for path, _ in _routes(app)}
     undeclared, unexpected_public = [], []
     for path, handler in _routes(app):
         if path.startswith(OPENAPI_PATH) or is_auto_options(handler):

@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from afiya.channels.sms_ussd.menus import UssdMenuEngine, UssdReply, UssdRequest
-from afiya.channels.sms_ussd.services import AppointmentSummary, Balance, SlotOption
+from afiya.channels.sms_ussd.services import (
+    AppointmentSummary,
+    Balance,
+    ServiceNotAvailable,
+    SlotOption,
+)
 from afiya.channels.sms_ussd.session import UssdSession
 from afiya.domain.messaging.formatting import PlainFormatter
 from afiya.domain.shared.errors import Conflict
@@ -21,8 +26,9 @@ PHONE = "+22236123456"
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 LONG_FACILITY = "Centre Hospitalier National de Nouakchott, consultations externes, aile B"
 
-# PIN or date of birth -> patient. pat-1 has everything, pat-2 nothing, pat-3 fails.
-SECRETS = {"1234": "pat-1", "01021990": "pat-2", "5555": "pat-3"}
+# PIN or date of birth -> patient. pat-1 has everything, pat-2 nothing, pat-3 fails,
+# pat-4's facility has no billing data.
+SECRETS = {"1234": "pat-1", "01021990": "pat-2", "5555": "pat-3", "2468": "pat-4"}
 
 
 @dataclass
@@ -95,6 +101,8 @@ class FakeUssdServices:
 
     async def bill_balance(self, *, patient_id: str) -> Balance | None:
         self._record("bill_balance", patient_id=patient_id)
+        if patient_id == "pat-4":
+            raise ServiceNotAvailable()
         return Balance(Decimal("1250.50"), "MRU") if patient_id == "pat-1" else None
 
 

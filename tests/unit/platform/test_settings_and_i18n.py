@@ -39,6 +39,8 @@ def test_inconsistent_settings_are_refused():
         Settings.from_env({"AFIYA_JOB_QUEUE": "arq"})
     with pytest.raises(SettingsError, match="JWT_SECRET"):
         Settings.from_env({"AFIYA_ENV": "production"})
+    with pytest.raises(SettingsError, match="SMS_CALLBACK_SECRET"):
+        Settings.from_env({"AFIYA_SMS_CALLBACK_SECRET": "short"})
 
 
 @pytest.mark.parametrize(
