@@ -156,6 +156,21 @@ export type BudgetSet = {
   "policy"?: BudgetPolicy;
 };
 
+export type CallbackClose = {
+  "note"?: null | string;
+};
+
+export type CallbackRead = {
+  "channel": string;
+  "handled_at": null | string;
+  "id": string;
+  "language": string;
+  "patient_id": null | string;
+  "phone_number": string;
+  "requested_at": string;
+  "status": string;
+};
+
 export type CancelIn = {
   "reason": string;
 };
@@ -1045,6 +1060,12 @@ export type Page_afiya_api_dhis2_sync_schemas_PulledValueItem_ = {
   "next_cursor": null | string;
 };
 
+export type Page_afiya_api_messaging_schemas_StaffFeedItemRead_ = {
+  "items": Array<StaffFeedItemRead>;
+  "limit": number;
+  "next_cursor": null | string;
+};
+
 export type Page_afiya_api_orgunits_schemas_OrgUnitListItem_ = {
   "items": Array<OrgUnitListItem>;
   "limit": number;
@@ -1572,6 +1593,17 @@ export type SlotRead = {
   "starts_at": string;
 };
 
+export type StaffFeedItemRead = {
+  "details": Record<string, unknown>;
+  "id": string;
+  "kind": string;
+  "occurred_at": string;
+  "patient_id": null | string;
+  "read": boolean;
+  "resource_id": string;
+  "resource_type": string;
+};
+
 export type StatementRead = {
   "id": string;
   "in_force": boolean;
@@ -1653,6 +1685,15 @@ export type UserUpdate = {
   "new_password"?: null | string;
   "roles"?: Array<string> | null;
   "unit_ids"?: Array<string> | null;
+};
+
+export type UssdPinRead = {
+  "patient_id": string;
+  "set_at": string;
+};
+
+export type UssdPinSet = {
+  "pin": string;
 };
 
 export type Verification = "unconfirmed" | "confirmed" | "refuted";
