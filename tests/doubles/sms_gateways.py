@@ -28,6 +28,7 @@ Admin routes, JSON:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import re
@@ -224,6 +225,102 @@ def twilio(state: DoubleState, sid: str, headers: dict[str, str], form: dict[str
     )
 
 
+def handle_get(state: DoubleState, path: str) -> Answer:
+    if path == "/_admin/messages":
+        with state.lock:
+            return Answer.json(200, {"messages": list(state.log)})
+    if path == "/_admin/health":
+        return Answer.json(200, {"ok": True})
+    return Answer.text(404, "not found")
+
+
+def handle_delete(state: DoubleState, path: str) -> Answer:
+    if path == "/_admin/messages":
+        with state.lock:
+            state.log.clear()
+        return Answer.json(200, {"ok": True})
+    return Answer.text(404, "not found")
+
+
+def handle_post(state: DoubleState, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+    """One POST, whichever server carries it (``headers`` with lower-case names)."""
+    if path.startswith("/_admin/"):
+        return _admin(state, path, raw)
+    form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+    match = TWILIO_PATH.fullmatch(path)
+    vendor = "africastalking" if path == AT_PATH else "twilio" if match else None
+    if vendor is None:
+        return Answer.text(404, "not found")
+    answer = _injected(state, vendor)
+    if answer is None:
+        if vendor == "africastalking":
+            answer = africastalking(state, headers, form)
+        else:
+            assert match is not None
+            answer = twilio(state, match["sid"], headers, form)
+    with state.lock:
+        state.log.append(
+            {
+                "vendor": vendor,
+                "path": path,
+                "headers": headers,
+                "form": form,
+                "status": answer.status,
+                "response": answer.body.decode("utf-8", "replace"),
+                "received_at": time.time(),
+            }
+        )
+    return answer
+
+
+def _injected(state: DoubleState, vendor: str) -> Answer | None:
+    """Transport-level failures that replace the vendor's normal answer."""
+    with state.lock:
+        pending = [f for f in state.failures if f.vendor == vendor]
+    if not pending or pending[0].kind not in ("http", "delay", "garbage"):
+        return None
+    failure = state.take_failure(vendor)
+    assert failure is not None
+    if failure.kind == "delay":
+        time.sleep(float(failure.options.get("seconds", 1)))
+        return None
+    if failure.kind == "garbage":
+        return Answer(201, b"<html>proxy error</html>", "text/html")
+    status = int(failure.options.get("status", 503))
+    headers = {}
+    if "retry_after" in failure.options:
+        headers["Retry-After"] = str(failure.options["retry_after"])
+    if vendor == "twilio":
+        code = 20429 if status == 429 else 20500
+        answer = twilio_error(status, code, "Too Many Requests" if status == 429 else "Error")
+        answer.headers.update(headers)
+        return answer
+    return Answer(status, b"Service unavailable", "text/plain", headers)
+
+
+def _admin(state: DoubleState, path: str, raw: bytes) -> Answer:
+    if path == "/_admin/reset":
+        with state.lock:
+            state.log.clear()
+            state.failures.clear()
+        return Answer.json(200, {"ok": True})
+    if path == "/_admin/failures":
+        try:
+            spec = json.loads(raw or b"{}")
+            failure = Failure(
+                vendor=spec.pop("vendor"),
+                kind=spec.pop("kind"),
+                times=int(spec.pop("times", 1)),
+                options=spec,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            return Answer.json(400, {"error": f"bad failure spec: {exc}"})
+        with state.lock:
+            state.failures.append(failure)
+        return Answer.json(201, {"queued": failure.kind})
+    return Answer.text(404, "not found")
+
+
 class Handler(BaseHTTPRequestHandler):
     server: DoubleServer
     protocol_version = "HTTP/1.1"
@@ -241,107 +338,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer.body)
 
-    def _body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
     def do_GET(self) -> None:
-        state = self.server.state
-        if self.path == "/_admin/messages":
-            with state.lock:
-                self._send(Answer.json(200, {"messages": list(state.log)}))
-        elif self.path == "/_admin/health":
-            self._send(Answer.json(200, {"ok": True}))
-        else:
-            self._send(Answer.text(404, "not found"))
+        self._send(handle_get(self.server.state, self.path))
 
     def do_DELETE(self) -> None:
-        if self.path == "/_admin/messages":
-            with self.server.state.lock:
-                self.server.state.log.clear()
-            self._send(Answer.json(200, {"ok": True}))
-        else:
-            self._send(Answer.text(404, "not found"))
+        self._send(handle_delete(self.server.state, self.path))
 
     def do_POST(self) -> None:
-        raw = self._body()
-        state = self.server.state
-        if self.path.startswith("/_admin/"):
-            self._send(self._admin(raw))
-            return
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k.lower(): v for k, v in self.headers.items()}
-        form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
-        match = TWILIO_PATH.fullmatch(self.path)
-        vendor = "africastalking" if self.path == AT_PATH else "twilio" if match else None
-        if vendor is None:
-            self._send(Answer.text(404, "not found"))
-            return
-        answer = self._injected(vendor)
-        if answer is None:
-            if vendor == "africastalking":
-                answer = africastalking(state, headers, form)
-            else:
-                assert match is not None
-                answer = twilio(state, match["sid"], headers, form)
-        with state.lock:
-            state.log.append(
-                {
-                    "vendor": vendor,
-                    "path": self.path,
-                    "headers": headers,
-                    "form": form,
-                    "status": answer.status,
-                    "response": answer.body.decode("utf-8", "replace"),
-                    "received_at": time.time(),
-                }
-            )
-        self._send(answer)
-
-    def _injected(self, vendor: str) -> Answer | None:
-        """Transport-level failures that replace the vendor's normal answer."""
-        with self.server.state.lock:
-            pending = [f for f in self.server.state.failures if f.vendor == vendor]
-        if not pending or pending[0].kind not in ("http", "delay", "garbage"):
-            return None
-        failure = self.server.state.take_failure(vendor)
-        assert failure is not None
-        if failure.kind == "delay":
-            time.sleep(float(failure.options.get("seconds", 1)))
-            return None
-        if failure.kind == "garbage":
-            return Answer(201, b"<html>proxy error</html>", "text/html")
-        status = int(failure.options.get("status", 503))
-        headers = {}
-        if "retry_after" in failure.options:
-            headers["Retry-After"] = str(failure.options["retry_after"])
-        if vendor == "twilio":
-            code = 20429 if status == 429 else 20500
-            answer = twilio_error(status, code, "Too Many Requests" if status == 429 else "Error")
-            answer.headers.update(headers)
-            return answer
-        return Answer(status, b"Service unavailable", "text/plain", headers)
-
-    def _admin(self, raw: bytes) -> Answer:
-        state = self.server.state
-        if self.path == "/_admin/reset":
-            with state.lock:
-                state.log.clear()
-                state.failures.clear()
-            return Answer.json(200, {"ok": True})
-        if self.path == "/_admin/failures":
-            try:
-                spec = json.loads(raw or b"{}")
-                failure = Failure(
-                    vendor=spec.pop("vendor"),
-                    kind=spec.pop("kind"),
-                    times=int(spec.pop("times", 1)),
-                    options=spec,
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                return Answer.json(400, {"error": f"bad failure spec: {exc}"})
-            with state.lock:
-                state.failures.append(failure)
-            return Answer.json(201, {"queued": failure.kind})
-        return Answer.text(404, "not found")
+        self._send(handle_post(self.server.state, self.path, headers, raw))
 
 
 class DoubleServer(ThreadingHTTPServer):
@@ -351,6 +357,38 @@ class DoubleServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.state = state
         self.verbose = verbose
+
+
+def asgi_app(state: DoubleState) -> Any:
+    """The same protocol as an ASGI app, for throughput runs under uvicorn (one event
+    loop instead of a thread per connection); requests run in a worker thread so that
+    an injected delay does not stall the other connections."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path, method = scope["path"], scope["method"]
+        if method == "POST":
+            answer = await asyncio.to_thread(handle_post, state, path, headers, body)
+        elif method == "GET":
+            answer = handle_get(state, path)
+        elif method == "DELETE":
+            answer = handle_delete(state, path)
+        else:
+            answer = Answer.text(405, "method not allowed")
+        out = [(b"content-type", answer.content_type.encode())]
+        out += [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
+        await send({"type": "http.response.start", "status": answer.status, "headers": out})
+        await send({"type": "http.response.body", "body": answer.body})
+
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,6 +402,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--twilio-token", default="twilio-test-token")
     parser.add_argument("--twilio-number", action="append", default=["+15005550006"])
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--server",
+        choices=["threads", "asyncio"],
+        default="threads",
+        help="asyncio: uvicorn on one event loop, for throughput benchmarks",
+    )
     args = parser.parse_args(argv)
     state = DoubleState(
         at_username=args.at_username,
@@ -373,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         twilio_token=args.twilio_token,
         twilio_numbers=frozenset(args.twilio_number),
     )
+    if args.server == "asyncio":
+        return _serve_asyncio(state, args.host, args.port)
     server = DoubleServer((args.host, args.port), state, args.verbose)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -386,6 +432,21 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+    return 0
+
+
+def _serve_asyncio(state: DoubleState, host: str, port: int) -> int:
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # accepting (queued) before uvicorn's loop runs: ready when printed
+    print(f"LISTENING {sock.getsockname()[1]}", flush=True)
+    config = uvicorn.Config(asgi_app(state), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

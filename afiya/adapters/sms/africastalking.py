@@ -21,12 +21,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import httpx
-
 from afiya.adapters.sms._http import (
+    FormClient,
+    FormResponse,
     is_temporary_status,
-    new_client,
-    post_form,
     redact_numbers,
     retry_after_seconds,
 )
@@ -77,8 +75,8 @@ class AfricasTalkingSms:
         sender_id: str | None = None,
         base_url: str = LIVE_BASE_URL,
         enqueue: bool = False,
-        client: httpx.AsyncClient | None = None,
         timeout: float | None = None,
+        max_connections: int = 32,
     ) -> None:
         """Configure the gateway.
 
@@ -88,16 +86,15 @@ class AfricasTalkingSms:
             sender_id: default alphanumeric sender id or short code (``from``).
             base_url: API root; the sandbox or a local test double in tests.
             enqueue: ask Africa's Talking to queue bulk sends (``enqueue=1``).
-            client: a shared ``httpx.AsyncClient``; one is created (and owned) otherwise.
-            timeout: seconds per request when the client is created here.
+            timeout: seconds per request.
+            max_connections: keep-alive connections to the provider at most.
         """
         self._username = username
         self._api_key = api_key
         self._sender_id = sender_id
         self._enqueue = enqueue
         self._url = base_url.rstrip("/") + "/version1/messaging"
-        self._owns_client = client is None
-        self._client = client or new_client(base_url, timeout)
+        self._client = FormClient(base_url, timeout=timeout, max_connections=max_connections)
 
     async def send(self, message: OutboundSms) -> SmsReceipt:
         """Send one SMS; map the provider's answer to a receipt or an error."""
@@ -113,8 +110,8 @@ class AfricasTalkingSms:
         if self._enqueue:
             form["enqueue"] = "1"
         headers = {"apiKey": self._api_key, "Accept": "application/json"}
-        response = await post_form(
-            self._client, self._url, data=form, headers=headers, provider=PROVIDER
+        response = await self._client.post_form(
+            self._url, data=form, headers=headers, provider=PROVIDER
         )
         receipt = self._interpret(response)
         _log.info(
@@ -126,7 +123,7 @@ class AfricasTalkingSms:
         )
         return receipt
 
-    def _interpret(self, response: httpx.Response) -> SmsReceipt:
+    def _interpret(self, response: FormResponse) -> SmsReceipt:
         status = response.status_code
         if status in (401, 403):
             raise SmsPermanentError(f"{PROVIDER}: authentication refused ({status})", code="auth")
@@ -172,9 +169,8 @@ class AfricasTalkingSms:
         raise SmsPermanentError(f"{PROVIDER}: {word or code} ({code})", code=str(code))
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this gateway created it."""
-        if self._owns_client:
-            await self._client.aclose()
+        """Close the HTTP connections."""
+        await self._client.aclose()
 
     async def __aenter__(self) -> AfricasTalkingSms:
         return self

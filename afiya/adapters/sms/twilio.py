@@ -21,12 +21,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-import httpx
-
 from afiya.adapters.sms._http import (
+    FormClient,
+    FormResponse,
     is_temporary_status,
-    new_client,
-    post_form,
     redact_numbers,
     retry_after_seconds,
 )
@@ -82,8 +80,8 @@ class TwilioSms:
         messaging_service_sid: str | None = None,
         status_callback: str | None = None,
         base_url: str = LIVE_BASE_URL,
-        client: httpx.AsyncClient | None = None,
         timeout: float | None = None,
+        max_connections: int = 32,
     ) -> None:
         """Configure the gateway.
 
@@ -94,8 +92,8 @@ class TwilioSms:
             messaging_service_sid: ``MG...`` service, used when no ``from_number``.
             status_callback: URL Twilio posts delivery statuses to.
             base_url: API root; a local test double in tests.
-            client: a shared ``httpx.AsyncClient``; one is created (and owned) otherwise.
-            timeout: seconds per request when the client is created here.
+            timeout: seconds per request.
+            max_connections: keep-alive connections to the provider at most.
         """
         if not from_number and not messaging_service_sid:
             raise ValueError("Twilio needs a from_number or a messaging_service_sid")
@@ -104,8 +102,7 @@ class TwilioSms:
         self._service = messaging_service_sid
         self._status_callback = status_callback
         self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
-        self._owns_client = client is None
-        self._client = client or new_client(base_url, timeout)
+        self._client = FormClient(base_url, timeout=timeout, max_connections=max_connections)
 
     async def send(self, message: OutboundSms) -> SmsReceipt:
         """Send one SMS; map Twilio's answer to a receipt or an error."""
@@ -117,8 +114,8 @@ class TwilioSms:
             form["MessagingServiceSid"] = self._service or ""
         if self._status_callback:
             form["StatusCallback"] = self._status_callback
-        response = await post_form(
-            self._client, self._url, data=form, auth=self._auth, provider=PROVIDER
+        response = await self._client.post_form(
+            self._url, data=form, auth=self._auth, provider=PROVIDER
         )
         receipt = self._interpret(response)
         _log.info(
@@ -130,7 +127,7 @@ class TwilioSms:
         )
         return receipt
 
-    def _interpret(self, response: httpx.Response) -> SmsReceipt:
+    def _interpret(self, response: FormResponse) -> SmsReceipt:
         status = response.status_code
         body = _json_object(response)
         if status >= 400:
@@ -160,9 +157,8 @@ class TwilioSms:
         )
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this gateway created it."""
-        if self._owns_client:
-            await self._client.aclose()
+        """Close the HTTP connections."""
+        await self._client.aclose()
 
     async def __aenter__(self) -> TwilioSms:
         return self
@@ -177,7 +173,7 @@ _RAW_FIELDS: Final = frozenset(
 )
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
+def _json_object(response: FormResponse) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:

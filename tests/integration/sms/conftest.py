@@ -45,10 +45,20 @@ class GatewayDouble:
             client.post("/_admin/reset").raise_for_status()
 
 
-@pytest.fixture(scope="session")
-def gateway_double() -> Iterator[GatewayDouble]:
+@pytest.fixture(scope="session", params=["threads", "asyncio"])
+def gateway_double(request: pytest.FixtureRequest) -> Iterator[GatewayDouble]:
+    """The double under both of its servers: the same protocol whichever carries it
+    (the benchmarks use the asyncio one)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.doubles.sms_gateways", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "tests.doubles.sms_gateways",
+            "--port",
+            "0",
+            "--server",
+            str(request.param),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from afiya.adapters.sms.africastalking import AfricasTalkingSms
@@ -26,12 +25,10 @@ REMINDER = OutboundSms(
 
 @pytest.fixture
 async def gateway(double: GatewayDouble) -> AsyncIterator[AfricasTalkingSms]:
-    client = httpx.AsyncClient(base_url=double.base_url, timeout=2, trust_env=False)
     async with AfricasTalkingSms(
-        username=AT_USERNAME, api_key=AT_API_KEY, base_url=double.base_url, client=client
+        username=AT_USERNAME, api_key=AT_API_KEY, base_url=double.base_url, timeout=2
     ) as sms:
         yield sms
-    await client.aclose()
 
 
 class TestSending:
@@ -152,13 +149,11 @@ class TestOutages:
 
     async def test_timeout_is_temporary(self, double: GatewayDouble) -> None:
         double.fail(vendor="africastalking", kind="delay", seconds=0.8)
-        client = httpx.AsyncClient(base_url=double.base_url, timeout=0.2, trust_env=False)
         async with AfricasTalkingSms(
-            username=AT_USERNAME, api_key=AT_API_KEY, base_url=double.base_url, client=client
+            username=AT_USERNAME, api_key=AT_API_KEY, base_url=double.base_url, timeout=0.2
         ) as sms:
             with pytest.raises(SmsTemporaryError, match="timed out"):
                 await sms.send(REMINDER)
-        await client.aclose()
         # The double still answers (late) and logs it: wait, so no later test sees it.
         deadline = time.monotonic() + 5
         while not double.messages() and time.monotonic() < deadline:
