@@ -20,6 +20,7 @@ from afiya.adapters.db.repositories.orgunits import SqlOrgUnitRepository
 from afiya.adapters.db.repositories.patients import SqlPatientRepository
 from afiya.adapters.db.repositories.pbf import SqlPbfRepository
 from afiya.adapters.db.repositories.pbf_intelligence import SqlPbfIntelligenceRepository
+from afiya.adapters.db.repositories.prescribing import SqlPrescribingRepository
 from afiya.domain.audit.model import AuditContext, AuditRecord
 from afiya.domain.platform.crypto import BlindIndex, FieldCipher
 from afiya.domain.shared.clock import Clock, HybridLogicalClock
@@ -111,6 +112,13 @@ class UnitOfWork:
         if "_clinical" not in self.__dict__:
             self._clinical = SqlClinicalRepository(self.session, self._factory.cipher)
         return self._clinical
+
+    @property
+    def prescribing(self) -> SqlPrescribingRepository:
+        """Formulary, local rules, prescriptions and dispensings (built on first use)."""
+        if "_prescribing" not in self.__dict__:
+            self._prescribing = SqlPrescribingRepository(self.session)
+        return self._prescribing
 
     async def commit(self) -> None:
         """Flush the audit buffer, commit, then hand the new jobs to the queue."""

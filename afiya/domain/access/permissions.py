@@ -28,6 +28,8 @@ class Permission(StrEnum):
     CLINICAL_WRITE = "clinical:write"
     PRESCRIPTIONS_WRITE = "prescriptions:write"
     DISPENSING_WRITE = "dispensing:write"
+    DISPENSING_OVERRIDE = "dispensing:override"  # dispense despite a contraindication
+    FORMULARY_WRITE = "formulary:write"  # formulary products and local safety rules
     LAB_RESULTS_WRITE = "lab_results:write"
     IMAGING_RESULTS_WRITE = "imaging_results:write"
     BILLING_READ = "billing:read"
@@ -82,11 +84,18 @@ _CLINICIAN = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.DOCTOR: frozenset(_CLINICIAN | {P.PRESCRIPTIONS_WRITE}),
+    Role.DOCTOR: frozenset(_CLINICIAN | {P.PRESCRIPTIONS_WRITE, P.DISPENSING_OVERRIDE}),
     Role.NURSE: frozenset(_CLINICIAN),
     Role.MIDWIFE: frozenset(_CLINICIAN | {P.PRESCRIPTIONS_WRITE}),
     Role.PHARMACIST: frozenset(
-        {P.ORGUNITS_READ, P.PATIENTS_READ, P.CLINICAL_READ, P.DISPENSING_WRITE}
+        {
+            P.ORGUNITS_READ,
+            P.PATIENTS_READ,
+            P.CLINICAL_READ,
+            P.DISPENSING_WRITE,
+            P.DISPENSING_OVERRIDE,
+            P.FORMULARY_WRITE,
+        }
     ),
     Role.LAB_TECHNICIAN: frozenset(
         {P.ORGUNITS_READ, P.PATIENTS_READ, P.CLINICAL_READ, P.LAB_RESULTS_WRITE}
@@ -202,6 +211,7 @@ PATIENT_DATA_PERMISSIONS = frozenset(
         P.CLINICAL_WRITE,
         P.PRESCRIPTIONS_WRITE,
         P.DISPENSING_WRITE,
+        P.DISPENSING_OVERRIDE,
         P.LAB_RESULTS_WRITE,
         P.IMAGING_RESULTS_WRITE,
         P.BILLING_READ,

@@ -35,6 +35,7 @@ from afiya.adapters.db.models.clinical import (
     ObservationRow,
     ProblemRow,
 )
+from afiya.adapters.db.models.prescribing import DispensingRow, PrescriptionRow
 from afiya.domain.clinical import summaries
 from afiya.domain.clinical.timeline import (
     LINKS,
@@ -45,6 +46,7 @@ from afiya.domain.clinical.timeline import (
     item,
     merge,
 )
+from afiya.domain.prescribing import summaries as prescribing_summaries
 
 _NONE = literal(None, String)
 
@@ -124,6 +126,18 @@ _SOURCES: list[tuple[str, ItemType, Any, tuple[Any, Any, Any, Any]]] = [
         ItemType.DOCUMENT,
         ClinicalDocumentRow,
         (ClinicalDocumentRow.kind, ClinicalDocumentRow.language, _NONE, _NONE),
+    ),
+    (
+        "prescription",
+        ItemType.PRESCRIPTION,
+        PrescriptionRow,
+        (PrescriptionRow.status, _text(PrescriptionRow.rx_version), _NONE, _NONE),
+    ),
+    (
+        "dispensing",
+        ItemType.DISPENSING,
+        DispensingRow,
+        (DispensingRow.status, DispensingRow.product_code, _text(DispensingRow.override_of), _NONE),
     ),
 ]
 
@@ -309,6 +323,20 @@ def _document(row_id: UUID, at: datetime, kind: Any, language: Any, *_: Any) -> 
     return item(ItemType.DOCUMENT, row_id, at, summaries.document(kind, language))
 
 
+def _prescription(row_id: UUID, at: datetime, status: Any, version: Any, *_: Any) -> TimelineItem:
+    number = int(float(version)) if version is not None else 1
+    return item(
+        ItemType.PRESCRIPTION, row_id, at, prescribing_summaries.prescription(status, number)
+    )
+
+
+def _dispensing(
+    row_id: UUID, at: datetime, status: Any, product: Any, override_of: Any, _: Any
+) -> TimelineItem:
+    summary = prescribing_summaries.dispensing(status, product, override_of is not None)
+    return item(ItemType.DISPENSING, row_id, at, summary)
+
+
 _ITEMS: dict[str, Callable[..., TimelineItem]] = {
     "encounter": _encounter,
     "observation": _observation,
@@ -320,4 +348,6 @@ _ITEMS: dict[str, Callable[..., TimelineItem]] = {
     "result": _result,
     "imaging": _imaging,
     "document": _document,
+    "prescription": _prescription,
+    "dispensing": _dispensing,
 }
