@@ -22,20 +22,6 @@ export type AdjustmentCreate = {
   "reason": string;
 };
 
-export type AlertRead = {
-  "acknowledged_at": null | string;
-  "acknowledged_by": null | string;
-  "connection_id": string;
-  "created_at": string;
-  "dhis2_last_updated": null | string;
-  "expected": null | string;
-  "found": null | string;
-  "id": string;
-  "kind": string;
-  "paid_at": null | string;
-  "value_key": string;
-};
-
 export type AllergyCategory = "medication" | "food" | "environment" | "biologic";
 
 export type AllergyCreate = {
@@ -176,6 +162,12 @@ export type CancelIn = {
 };
 
 export type Certainty = "provisional" | "confirmed" | "entered_in_error";
+
+export type CheckRead = {
+  "checked_at": string;
+  "lines": Array<LineCheckRead>;
+  "prescription_id": string;
+};
 
 export type ChecklistCreate = {
   "code": string;
@@ -436,6 +428,34 @@ export type DismissPair = {
   "note": string;
 };
 
+export type DispenseIn = {
+  "line_id": string;
+  "quantity": string;
+  "quantity_unit": string;
+};
+
+export type DispensingOverrideIn = {
+  "reason": string;
+};
+
+export type DispensingRead = {
+  "alerts": Array<prescribing_schemas_AlertRead>;
+  "at": string;
+  "dispenser_id": string;
+  "id": string;
+  "knowledge_version": string;
+  "line_id": string;
+  "override_by"?: null | string;
+  "override_of"?: null | string;
+  "patient_id": string;
+  "prescription_id": string;
+  "product_code": string;
+  "quantity"?: null | string;
+  "quantity_unit"?: null | string;
+  "reason"?: null | string;
+  "status": string;
+};
+
 export type DocumentCreate = {
   "addressee"?: null | string;
   "course"?: null | string;
@@ -535,6 +555,14 @@ export type EvaluationRead = {
   "total": string;
 };
 
+export type EvidenceRead = {
+  "code": string;
+  "display": string;
+  "type": string;
+  "unit"?: null | string;
+  "value"?: null | number;
+};
+
 export type FigureItem = {
   "comment"?: null | string;
   "figure": string;
@@ -629,12 +657,17 @@ export type ImageRead = {
   "width": null | number;
 };
 
+export type ImagingIn = {
+  "body_site": string;
+  "modality": prescribing_orders_Modality;
+};
+
 export type ImagingReportCreate = {
   "body_site": string;
   "conclusion": string;
   "encounter_id"?: null | string;
   "findings": string;
-  "modality": Modality;
+  "modality": clinical_results_Modality;
   "patient_id": string;
   "reported_at": string;
   "responsible_id": string;
@@ -665,6 +698,15 @@ export type ImportReportRead = {
 
 export type ImportStrategy = "CREATE_AND_UPDATE" | "CREATE" | "UPDATE" | "DELETE";
 
+export type IngredientIn = {
+  "atc"?: null | string;
+  "inn": string;
+  "per_unit"?: string;
+  "per_value"?: number;
+  "strength_unit": string;
+  "strength_value": number;
+};
+
 export type InvoiceRead = {
   "budget_adjustment": string;
   "carried_adjustments": string;
@@ -687,6 +729,11 @@ export type JobAccepted = {
 
 export type JobScheduled = {
   "job_id": string;
+};
+
+export type LabIn = {
+  "loinc": string;
+  "name": string;
 };
 
 export type LabResultCreate = {
@@ -761,6 +808,62 @@ export type LedgerItem = {
 };
 
 export type LedgerState = "pending" | "sent" | "imported" | "updated" | "ignored" | "conflict" | "superseded";
+
+export type LineCheckRead = {
+  "alerts": Array<prescribing_schemas_AlertRead>;
+  "line_id": string;
+  "position": number;
+};
+
+export type LineIn = {
+  "imaging"?: ImagingIn | null;
+  "kind": LineKind;
+  "lab"?: LabIn | null;
+  "medication"?: MedicationIn | null;
+  "override_reason"?: null | string;
+};
+
+export type LineKind = "medication" | "lab" | "imaging";
+
+export type LineRead = {
+  "alerts": Array<prescribing_schemas_AlertRead>;
+  "as_needed"?: boolean;
+  "body_site"?: null | string;
+  "dose"?: null | string;
+  "dose_unit"?: null | string;
+  "duration_days"?: null | string;
+  "frequency_per_day"?: null | string;
+  "id": string;
+  "instructions"?: null | string;
+  "kind": string;
+  "loinc"?: null | string;
+  "modality"?: null | string;
+  "override"?: OverrideRead | null;
+  "position": number;
+  "product_code"?: null | string;
+  "product_name"?: null | string;
+  "route"?: null | string;
+  "test_name"?: null | string;
+};
+
+export type LocalRuleCreate = {
+  "classes"?: Record<string, unknown> | null;
+  "rule": Record<string, unknown>;
+  "rule_type": "allergy" | "contraindication" | "interaction" | "duplicate" | "dose";
+  "sources"?: Record<string, unknown> | null;
+};
+
+export type LocalRuleRead = {
+  "at": string;
+  "author_id": string;
+  "document": Record<string, unknown>;
+  "id": string;
+  "knowledge_fingerprint"?: null | string;
+  "knowledge_version"?: null | string;
+  "rule_id": string;
+  "rule_type": string;
+  "version": number;
+};
 
 export type LocationIn = {
   "bed"?: null | string;
@@ -837,6 +940,17 @@ export type MeResponse = {
   "username": string;
 };
 
+export type MedicationIn = {
+  "as_needed"?: boolean;
+  "dose"?: null | string;
+  "dose_unit"?: null | string;
+  "duration_days"?: null | string;
+  "frequency_per_day"?: null | string;
+  "instructions"?: null | string;
+  "product_code": string;
+  "route"?: null | string;
+};
+
 export type MergeCreate = {
   "choices"?: Record<string, string>;
   "duplicate_id": string;
@@ -877,8 +991,6 @@ export type MetadataSyncRequest = {
   "full"?: boolean;
   "update_afiya_units"?: boolean;
 };
-
-export type Modality = "DX" | "CR" | "US" | "CT" | "MR" | "MG" | "ECG";
 
 export type MovementRead = {
   "at": string;
@@ -949,6 +1061,8 @@ export type ObservationRead = {
   "value": string;
 };
 
+export type OrderStatus = "draft" | "active" | "completed" | "cancelled" | "stopped";
+
 export type OrgUnitCreate = {
   "code"?: null | string;
   "currency"?: null | string;
@@ -1005,6 +1119,17 @@ export type OrgUnitUpdate = {
   "short_name"?: string;
   "timezone"?: string;
   "version"?: number;
+};
+
+export type OverrideRead = {
+  "at": string;
+  "by": string;
+  "reason": string;
+};
+
+export type OverrideReasonIn = {
+  "position": number;
+  "reason": string;
 };
 
 export type PackageIn = {
@@ -1337,6 +1462,55 @@ export type PlanRead = {
   "wrong_period_type": number;
 };
 
+export type PrescriptionAmend = {
+  "encounter_id"?: null | string;
+  "lines": Array<LineIn>;
+  "note"?: null | string;
+  "reason": string;
+  "status"?: "draft" | "active";
+};
+
+export type PrescriptionCreate = {
+  "encounter_id"?: null | string;
+  "lines": Array<LineIn>;
+  "note"?: null | string;
+  "patient_id": string;
+  "status"?: "draft" | "active";
+};
+
+export type PrescriptionListItem = {
+  "id": string;
+  "is_current": boolean;
+  "line_count": number;
+  "prescriber_id": string;
+  "products": Array<string>;
+  "series_id": string;
+  "status": OrderStatus;
+  "version": number;
+  "written_at": string;
+};
+
+export type PrescriptionRead = {
+  "amendment_reason"?: null | string;
+  "dispensings"?: Array<DispensingRead>;
+  "encounter_id"?: null | string;
+  "end_reason"?: null | string;
+  "ended_at"?: null | string;
+  "id": string;
+  "is_current": boolean;
+  "knowledge_version": string;
+  "lines": Array<LineRead>;
+  "note"?: null | string;
+  "patient_id": string;
+  "prescriber_id": string;
+  "previous_id"?: null | string;
+  "renewal_of"?: null | string;
+  "series_id": string;
+  "status": OrderStatus;
+  "version": number;
+  "written_at": string;
+};
+
 export type ProblemCreate = {
   "code": string;
   "cycle_days"?: number;
@@ -1359,6 +1533,28 @@ export type ProblemRead = {
   "recorded_by": string;
   "resolved_on": null | string;
   "status": string;
+};
+
+export type ProductCreate = {
+  "atc"?: null | string;
+  "code": string;
+  "form": string;
+  "ingredients": Array<IngredientIn>;
+  "local_names"?: Array<string>;
+  "name": string;
+  "routes": Array<string>;
+};
+
+export type ProductRead = {
+  "active": boolean;
+  "atc": null | string;
+  "code": string;
+  "form": string;
+  "ingredients": Array<Record<string, unknown>>;
+  "local_names": Array<string>;
+  "name": string;
+  "routes": Array<string>;
+  "source": string;
 };
 
 export type ProgrammeCreate = {
@@ -1507,6 +1703,15 @@ export type RefreshRequest = {
   "refresh_token": string;
 };
 
+export type RejectIn = {
+  "line_id": string;
+  "reason": string;
+};
+
+export type RenewIn = {
+  "overrides"?: Array<OverrideReasonIn>;
+};
+
 export type RescheduleBody = {
   "new_appointment_id"?: null | string;
   "practitioner_id"?: null | string;
@@ -1625,6 +1830,11 @@ export type StepReportRead = {
   "updated": number;
 };
 
+export type StopIn = {
+  "cancel"?: boolean;
+  "reason": string;
+};
+
 export type SubstanceIn = {
   "code": string;
   "display": string;
@@ -1704,6 +1914,22 @@ export type VitalsIn = {
   "readings": Array<ReadingIn>;
 };
 
+export type clinical_results_Modality = "DX" | "CR" | "US" | "CT" | "MR" | "MG" | "ECG";
+
+export type dhis2_sync_schemas_AlertRead = {
+  "acknowledged_at": null | string;
+  "acknowledged_by": null | string;
+  "connection_id": string;
+  "created_at": string;
+  "dhis2_last_updated": null | string;
+  "expected": null | string;
+  "found": null | string;
+  "id": string;
+  "kind": string;
+  "paid_at": null | string;
+  "value_key": string;
+};
+
 export type patients_schemas_PayerIn = {
   "coverage_rate": string;
   "kind": PayerKind;
@@ -1716,4 +1942,20 @@ export type patients_schemas_PayerIn = {
 export type pbf_schemas_PayerIn = {
   "payer": string;
   "percent": string;
+};
+
+export type prescribing_orders_Modality = "XR" | "US" | "CT" | "MR" | "MG" | "ECG";
+
+export type prescribing_schemas_AlertRead = {
+  "advice": string;
+  "detail"?: null | string;
+  "evidence": Array<EvidenceRead>;
+  "kind": string;
+  "message": string;
+  "origin": string;
+  "requires_override": boolean;
+  "rule_id": string;
+  "rule_version": number;
+  "severity": string;
+  "source": string;
 };
