@@ -162,6 +162,21 @@ class Settings:
         default=500,
         metadata={"doc": "How often the notification relay reads new change-log entries."},
     )
+    # -- FHIR R4 API and rest-hook subscriptions (ADR 0109) --------------------------
+    fhir_base_url: str = field(
+        default="",
+        metadata={
+            "doc": "Public URL of the FHIR base (`https://his.example.org/fhir/R4`) used in "
+            "subscription notifications. Empty: `http://localhost:8000/fhir/R4`."
+        },
+    )
+    fhir_subscriptions_allow_http: bool = field(
+        default=False,
+        metadata={
+            "doc": "Accept rest-hook endpoints over plain http (a LAN lab system, tests). "
+            "Default: https only."
+        },
+    )
     jwt_secret: str = field(
         default="",
         metadata={

@@ -21,6 +21,7 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     EncryptedColumn("app_user", "phone_enc"),
     EncryptedColumn("callback_request", "phone_enc"),
     EncryptedColumn("dhis2_connection", "secret_enc"),
+    EncryptedColumn("fhir_subscription", "headers_enc"),
     EncryptedColumn("patient", "nni_enc"),
     EncryptedColumn("patient", "nss_enc"),
     EncryptedColumn("patient_phone", "number_enc"),

@@ -13,6 +13,7 @@ from afiya.adapters.db.repositories.agenda import SqlAgendaRepository
 from afiya.adapters.db.repositories.audit import SqlAuditLog, SqlAuditStore, append_events
 from afiya.adapters.db.repositories.clinical import SqlClinicalRepository
 from afiya.adapters.db.repositories.dhis2 import Dhis2Repositories
+from afiya.adapters.db.repositories.fhir import SqlFhirRepository
 from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUserRepository
 from afiya.adapters.db.repositories.jobs import SqlJobScheduler
 from afiya.adapters.db.repositories.messaging import SqlMessagingRepository
@@ -112,6 +113,13 @@ class UnitOfWork:
         if "_clinical" not in self.__dict__:
             self._clinical = SqlClinicalRepository(self.session, self._factory.cipher)
         return self._clinical
+
+    @property
+    def fhir(self) -> SqlFhirRepository:
+        """FHIR searches, versions from the change log, subscriptions (built on first use)."""
+        if "_fhir" not in self.__dict__:
+            self._fhir = SqlFhirRepository(self.session, self._factory.cipher)
+        return self._fhir
 
     @property
     def prescribing(self) -> SqlPrescribingRepository:

@@ -15,6 +15,7 @@ PUBLIC_ROUTES = {
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
     "/metrics",
+    "/fhir/R4/metadata",  # the CapabilityStatement: capabilities, no data
     # gateway callbacks: authenticated by a shared secret / IP allow-list or a signature
     "/ussd/africastalking",
     "/sms/inbound/africastalking",

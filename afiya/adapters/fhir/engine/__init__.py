@@ -1,0 +1,1 @@
+"""The FHIR server engine: resource registry, interactions, Bundles (no HTTP framework)."""
