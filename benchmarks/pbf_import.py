@@ -7,7 +7,13 @@ rows for one month is then imported through the same use case as the API
 activity, frequency, value, lock, duplicate and workflow checks, then one flush with the
 change log and one audit event), and committed.
 
+On PostgreSQL (``--backend postgresql``) a scratch database is created on the server of
+``--pg-url`` (or ``AFIYA_BENCH_DATABASE_URL``) and dropped at the end. ``--profile``
+prints cProfile's top functions of the first import (main thread only: SQLite's own work
+runs in the driver's thread and shows as waiting).
+
     .venv/bin/python benchmarks/pbf_import.py                   # 2,500 x 40 = 100,000 rows
+    .venv/bin/python benchmarks/pbf_import.py --backend postgresql
     .venv/bin/python benchmarks/pbf_import.py --facilities 250 --xlsx
 """
 
@@ -15,9 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import os
+import pstats
 import resource
+import shutil
 import tempfile
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -73,9 +84,42 @@ def rules() -> dict[str, object]:
     }
 
 
-async def main(facilities: int, with_xlsx: bool) -> None:
+async def _pg_admin(url: str, sql: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database=u.database
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def main(facilities: int, with_xlsx: bool, backend: str, pg_url: str, profile: bool) -> None:
     folder = Path(tempfile.mkdtemp(prefix="afiya-pbf-import-"))
-    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+    pg_name = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+    else:
+        from sqlalchemy.engine import make_url
+
+        pg_name = f"afiya_bench_pbf_{uuid.uuid4().hex[:8]}"
+        await _pg_admin(pg_url, f'CREATE DATABASE "{pg_name}"')
+        url = make_url(pg_url).set(database=pg_name).render_as_string(hide_password=False)
+    try:
+        await _run(url, folder, facilities, with_xlsx, backend, profile)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if pg_name:
+            await _pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+async def _run(
+    url: str, folder: Path, facilities: int, with_xlsx: bool, backend: str, profile: bool
+) -> None:
     await asyncio.to_thread(upgrade, url)
     settings = Settings(
         env="test",
@@ -167,9 +211,10 @@ async def main(facilities: int, with_xlsx: bool) -> None:
     ]
     csv_bytes = write_csv(header, rows)
     print(
-        f"rows: {len(rows):,} ({facilities:,} facilities x {ACTIVITIES} activities), "
-        f"CSV {len(csv_bytes) / 1e6:.1f} MB"
+        f"[{backend}] rows: {len(rows):,} ({facilities:,} facilities x {ACTIVITIES} activities), "
+        f"CSV {len(csv_bytes) / 1e6:.1f} MB; load average {os.getloadavg()[0]:.2f}"
     )
+    profiler = cProfile.Profile() if profile else None
 
     cpu = time.process_time()
     start = time.perf_counter()
@@ -177,6 +222,8 @@ async def main(facilities: int, with_xlsx: bool) -> None:
     read_s = time.perf_counter() - start
     async with container.uow(CONTEXT) as uow:
         t0 = time.perf_counter()
+        if profiler:
+            profiler.enable()
         report = await import_file(
             "BENCH",
             Step.DECLARE,
@@ -190,13 +237,20 @@ async def main(facilities: int, with_xlsx: bool) -> None:
         t1 = time.perf_counter()
         await uow.commit()
         t2 = time.perf_counter()
+        if profiler:
+            profiler.disable()
     total = read_s + (t2 - t0)
     cpu = time.process_time() - cpu
-    print(f"CSV read {read_s:.2f} s; validation + write {t1 - t0:.2f} s; commit {t2 - t1:.2f} s")
     print(
-        f"import of {report.created:,} new rows: {total:.2f} s "
-        f"({len(rows) / total:,.0f} rows/s); CPU time of the process {cpu:.2f} s"
+        f"[{backend}] CSV read {read_s:.2f} s; validation + write {t1 - t0:.2f} s; "
+        f"commit {t2 - t1:.2f} s"
     )
+    print(
+        f"[{backend}] import of {report.created:,} new rows: {total:.2f} s "
+        f"({len(rows) / total:,.0f} rows/s); CPU time of this process {cpu:.2f} s"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
     if with_xlsx:
         xlsx_bytes = write_xlsx([("202402", header, rows)])
@@ -206,6 +260,7 @@ async def main(facilities: int, with_xlsx: bool) -> None:
         print(f"XLSX ({len(xlsx_bytes) / 1e6:.1f} MB) read with openpyxl: {seconds:.2f} s")
 
     # Re-import of the same file: every row exists, so every row is an update.
+    cpu = time.process_time()
     async with container.uow(CONTEXT) as uow:
         t0 = time.perf_counter()
         report = await import_file(
@@ -219,10 +274,18 @@ async def main(facilities: int, with_xlsx: bool) -> None:
             clock=container.clock,
         )
         await uow.commit()
-        print(f"re-import ({report.updated:,} updates): {time.perf_counter() - t0:.2f} s")
+        seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu
+    print(
+        f"[{backend}] re-import ({report.updated:,} updates): {seconds:.2f} s; "
+        f"CPU time of this process {cpu:.2f} s"
+    )
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak:.0f} MB; 2 shared cores (other processes were running)")
+    print(
+        f"[{backend}] peak RSS {peak:.0f} MB; load average {os.getloadavg()[0]:.2f} "
+        f"on {os.cpu_count()} cores"
+    )
     await container.close()
 
 
@@ -230,5 +293,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--facilities", type=int, default=2500)
     parser.add_argument("--xlsx", action="store_true", help="also time reading the file as XLSX")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "AFIYA_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="a PostgreSQL server (admin database) where a scratch database is created",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile the first import")
     args = parser.parse_args()
-    asyncio.run(main(args.facilities, args.xlsx))
+    asyncio.run(main(args.facilities, args.xlsx, args.backend, args.pg_url, args.profile))

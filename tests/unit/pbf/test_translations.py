@@ -17,6 +17,7 @@ SOURCES = [
     *sorted((ROOT / "afiya/domain/pbf").rglob("*.py")),
     ROOT / "afiya/domain/shared/money.py",
     *sorted((ROOT / "afiya/adapters/compute").rglob("*.py")),
+    ROOT / "afiya/adapters/documents/invoice_pdf.py",
 ]
 
 

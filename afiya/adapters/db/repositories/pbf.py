@@ -22,7 +22,7 @@ from afiya.adapters.db.models.pbf import (
     PbfRuleSetRow,
 )
 from afiya.adapters.db.repositories.orgunits import scope_clause
-from afiya.adapters.db.repositories.pbf_bulk import declaration_of, write_declarations
+from afiya.adapters.db.repositories.pbf_bulk import read_declarations, write_declarations
 from afiya.adapters.db.repositories.pbf_results import PbfResultQueries
 from afiya.domain.access.policy import Scope
 from afiya.domain.pbf.documents import rule_set_from_document
@@ -113,6 +113,17 @@ class SqlPbfRepository(PbfResultQueries):
             if row
             else None
         )
+
+    async def programme_of_computation(self, computation_id: UUID) -> ProgrammeRecord | None:
+        """The programme a computation (hence its invoices) belongs to."""
+        code = (
+            await self._session.execute(
+                select(PbfProgrammeRow.code)
+                .join(PbfComputationRow, PbfComputationRow.programme_id == PbfProgrammeRow.id)
+                .where(PbfComputationRow.id == computation_id)
+            )
+        ).scalar_one_or_none()
+        return await self.programme(code) if code is not None else None
 
     async def programmes(self) -> list[ProgrammeRecord]:
         rows = await self._all(
@@ -344,19 +355,25 @@ class SqlPbfRepository(PbfResultQueries):
         table = PbfDeclarationRow.__table__
         found: dict[tuple[UUID, str, str, str], Declaration] = {}
         for period, units in by_period.items():
-            for chunk in _chunks(sorted(units)):
-                result = await self._session.execute(
-                    select(table).where(
+            # A file naming many facilities reads its period once (one index range) rather
+            # than rescanning it for every IN-list chunk; a few facilities use the IN list.
+            chunks: list[list[UUID] | None] = (
+                list(_chunks(sorted(units))) if len(units) <= _CHUNK else [None]
+            )
+            for chunk in chunks:
+                rows = await read_declarations(
+                    self._session,
+                    lambda columns, period=period, chunk=chunk: select(*columns).where(
                         table.c.programme_id == programme_id,
                         table.c.period == period,
-                        table.c.org_unit_id.in_(chunk),
                         table.c.deleted_at.is_(None),
-                    )
+                        *([table.c.org_unit_id.in_(chunk)] if chunk is not None else []),
+                    ),
                 )
-                for row in result:
-                    key = (row.org_unit_id, row.period, row.package, row.activity)
+                for d in rows:
+                    key = (d.org_unit_id, d.period, d.package, d.activity)
                     if key in wanted:
-                        found[key] = declaration_of(row)
+                        found[key] = d
         return found
 
     async def save_declarations(
