@@ -5,8 +5,8 @@ parameters), reads the PBF tables through the repository, hands the CPU work to 
 process (:func:`afiya.adapters.ml.tasks.run_isolated`: LightGBM is never imported by the
 process that runs the job loop, nor by the API) and stores the outcome in the job's own
 transaction. Idempotent: a run that is no longer ``pending`` is left alone; a model whose
-(programme, kind, data hash) is already registered is not trained or stored twice; flags
-and plan units of a run replace what an interrupted delivery wrote. Blob keys are
+(programme, kind, data hash) is already registered is not trained or stored twice; flags,
+plan units and plan targets of a run replace what an interrupted delivery wrote. Blob keys are
 derived from the data hash, so a re-delivery overwrites the same object.
 """
 
@@ -23,6 +23,7 @@ from afiya.adapters.db.models.pbf_intelligence import (
     PbfAnomalyFlagRow,
     PbfIntelligenceRunRow,
     PbfModelRow,
+    PbfPlanTargetRow,
     PbfPlanUnitRow,
 )
 from afiya.adapters.db.repositories.pbf_intelligence import SqlPbfIntelligenceRepository
@@ -308,6 +309,26 @@ async def plan(ctx: JobContext, run_id: str) -> None:
             )
         )
     await repo.replace_plan_units(run.id, units)
+    await repo.replace_plan_targets(
+        run.id,
+        (
+            PbfPlanTargetRow(
+                run_id=run.id,
+                org_unit_id=unit.org_unit_id,
+                org_unit_path=unit.org_unit_path,
+                period=run.period,
+                indicator=indicator,
+                package=indicator.split(".", 1)[0],
+                activity=indicator.split(".", 1)[1],
+                origin="plan",
+                state="proposed",
+            )
+            for unit in units
+            if unit.selected
+            for indicator in unit.indicators
+        ),
+    )
+    run.plan_state = "proposed"  # a manager reviews, then approves it (frozen)
     run.method = outcome.method.value
     if outcome.fallback_reason is not None:
         run.message = stored_message(outcome.fallback_reason)

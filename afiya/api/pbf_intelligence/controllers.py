@@ -22,6 +22,7 @@ from afiya.adapters.ml.tasks import ANOMALY_KIND, AUDIT_KIND, PLAN_JOB, SCORE_JO
 from afiya.api.dependencies import CurrentPrincipal, Uow
 from afiya.api.i18n import request_translator
 from afiya.api.pagination import check_limit, decode_cursor, encode_cursor
+from afiya.api.pbf_intelligence.plans import PbfPlanReviewController
 from afiya.api.pbf_intelligence.schemas import (
     Month,
     PbfFlagPage,
@@ -30,6 +31,7 @@ from afiya.api.pbf_intelligence.schemas import (
     PbfModelRead,
     PbfPlanRead,
     PbfPlanRequest,
+    PbfPlanTargetRead,
     PbfPlanUnitRead,
     PbfProfileIn,
     PbfProfileRead,
@@ -444,13 +446,23 @@ class PbfIntelligenceController(Controller):
     ) -> PbfPlanRead:
         """The facilities of the caller's sub-trees in the plan's frame, by rank, with their
         inclusion probability (an exact fraction), whether they are selected, what to check
-        and why."""
+        and why; the plan's review state (``proposed``, ``approved``) and its targets."""
         authorize(principal, Permission.PBF_READ)
         run = await _run(uow, run_id, "plan")
-        units = await uow.pbf_intelligence.plan_units(run.id, scope_of(principal))
+        scope = scope_of(principal)
+        units = await uow.pbf_intelligence.plan_units(run.id, scope)
+        targets = await uow.pbf_intelligence.plan_targets(run.id, scope)
         translate = request_translator(request)
         frame = [PbfPlanUnitRead.of(u, translate) for u in units]
-        return PbfPlanRead(PbfRunRead.of(run, translate), [u for u in frame if u.selected], frame)
+        return PbfPlanRead(
+            PbfRunRead.of(run, translate),
+            [u for u in frame if u.selected],
+            frame,
+            run.plan_state,
+            run.approved_by,
+            run.approved_at,
+            [PbfPlanTargetRead.of(t) for t in targets],
+        )
 
     @put(
         "/facility-profiles/{org_unit_id:uuid}",
@@ -482,4 +494,4 @@ class PbfIntelligenceController(Controller):
         return PbfProfileRead(row.org_unit_id, row.level, row.catchment_population)
 
 
-CONTROLLERS = [PbfIntelligenceController]
+CONTROLLERS = [PbfIntelligenceController, PbfPlanReviewController]

@@ -13,6 +13,7 @@ from afiya.adapters.db.models.pbf_intelligence import (
     PbfAnomalyFlagRow,
     PbfIntelligenceRunRow,
     PbfModelRow,
+    PbfPlanTargetRow,
     PbfPlanUnitRow,
 )
 from afiya.adapters.i18n import Translator
@@ -219,10 +220,88 @@ class PbfPlanUnitRead(msgspec.Struct):
         )
 
 
+class PbfPlanTargetRead(msgspec.Struct):
+    """A value to counter-verify, its review and, once checked, its outcome."""
+
+    id: UUID
+    org_unit_id: UUID
+    period: str
+    indicator: str
+    origin: str
+    state: str
+    replaces_id: UUID | None
+    review_reason: str | None
+    reviewed_by: UUID | None
+    reviewed_at: datetime | None
+    verified_value: Decimal | None
+    counter_verification_id: UUID | None
+    outcome_by: UUID | None
+    outcome_at: datetime | None
+
+    @classmethod
+    def of(cls, t: PbfPlanTargetRow) -> PbfPlanTargetRead:
+        return cls(
+            t.id,
+            t.org_unit_id,
+            t.period,
+            t.indicator,
+            t.origin,
+            t.state,
+            t.replaces_id,
+            t.review_reason,
+            t.reviewed_by,
+            t.reviewed_at,
+            t.verified_value,
+            t.counter_verification_id,
+            t.outcome_by,
+            t.outcome_at,
+        )
+
+
 class PbfPlanRead(msgspec.Struct):
     run: PbfRunRead
     selections: list[PbfPlanUnitRead]
     frame: list[PbfPlanUnitRead]
+    #: ``proposed`` (reviewable), ``approved`` (frozen); None while the job is pending
+    state: str | None = None
+    approved_by: UUID | None = None
+    approved_at: datetime | None = None
+    targets: list[PbfPlanTargetRead] = []
+
+
+class PbfPlanStateRead(msgspec.Struct):
+    id: UUID
+    state: str | None
+    approved_by: UUID | None
+    approved_at: datetime | None
+
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class PbfTargetExclusion(msgspec.Struct, forbid_unknown_fields=True):
+    """Why the target is not to be visited (access, security, already audited...)."""
+
+    reason: Reason
+
+
+class PbfTargetReplacement(msgspec.Struct, forbid_unknown_fields=True):
+    """Check another value instead: another facility of the plan's frame and/or another
+    declared indicator (each defaults to the replaced target's)."""
+
+    reason: Reason
+    org_unit_id: UUID | None = None
+    indicator: Annotated[str, msgspec.Meta(pattern=r"^[^.\s]{1,50}\.[^\s]{1,50}$")] | None = None
+
+
+class PbfTargetOutcome(msgspec.Struct, forbid_unknown_fields=True):
+    """What the counter-verification found: the value it could establish, and the patients
+    sampled from the register, found in the community and confirming the service."""
+
+    verified_value: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+    sampled: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+    found: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+    confirmed: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 
 
 class PbfProfileIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -155,3 +155,19 @@ def _uuid(value: str) -> Any:
     from uuid import UUID
 
     return UUID(value)
+
+
+async def contract(client: Any, manager: dict[str, str], org_unit_id: str) -> None:
+    """A PBF contract for the facility (counter-verifications need one), through the API."""
+    created = await client.post(
+        f"/api/v1/pbf/programmes/{CODE}/contracts",
+        headers=manager,
+        json={
+            "org_unit_id": org_unit_id,
+            "agency": "ACV Sud",
+            "category": "health_centre",
+            "payer": "state",
+            "start_date": "2022-01-01",
+        },
+    )
+    assert created.status_code == 201, created.text

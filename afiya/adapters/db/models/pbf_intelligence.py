@@ -1,4 +1,5 @@
-"""PBF intelligence tables: facility profiles, the model registry, runs, flags and plans.
+"""PBF intelligence tables: facility profiles, the model registry, runs, flags, plans and
+the plan targets that verifiers check (review and counter-verification outcome).
 
 A model's bytes (LightGBM text and its metadata header) live in the blob store; the
 registry row keeps the key, checksum, training window, features, metrics, data hash and
@@ -14,7 +15,17 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from afiya.adapters.db.base import Base, Syncable
@@ -90,6 +101,10 @@ class PbfIntelligenceRunRow(Syncable, Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     requested_by: Mapped[UUID | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # plans only: ``proposed`` when the job wrote it, ``approved`` (frozen) after review
+    plan_state: Mapped[str | None] = mapped_column(String(12))
+    approved_by: Mapped[UUID | None] = mapped_column()
+    approved_at: Mapped[datetime | None] = mapped_column()
 
 
 class PbfAnomalyFlagRow(Syncable, Base):
@@ -128,3 +143,45 @@ class PbfPlanUnitRow(Syncable, Base):
     expected_recovery: Mapped[Decimal] = mapped_column(Amount)
     indicators: Mapped[list[Any]] = mapped_column(JSON)
     reason: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PbfPlanTargetRow(Syncable, Base):
+    """One value a plan sends verifiers to check: facility x indicator x period.
+
+    Written by the plan job for the indicators of each selected facility (``origin``
+    ``plan``), or by a reviewer replacing an excluded one (``replacement``, ``replaces_id``).
+    The outcome is the value the counter-verification found and the PBF module's own
+    counter-verification row (patients sampled, found, confirming the service).
+    """
+
+    __tablename__ = "pbf_plan_target"
+    __table_args__ = (
+        UniqueConstraint("run_id", "org_unit_id", "indicator"),
+        Index("ix_pbf_plan_target_run_id_org_unit_path", "run_id", "org_unit_path"),
+        Index(
+            "ix_pbf_plan_target_org_unit_id_period_indicator",
+            "org_unit_id",
+            "period",
+            "indicator",
+        ),
+    )
+
+    run_id: Mapped[UUID] = mapped_column(ForeignKey("pbf_intelligence_run.id"))
+    org_unit_id: Mapped[UUID] = mapped_column(ForeignKey("org_unit.id"))
+    org_unit_path: Mapped[str] = mapped_column(String(255))
+    period: Mapped[str] = mapped_column(String(7))
+    indicator: Mapped[str] = mapped_column(String(101))
+    package: Mapped[str] = mapped_column(String(50))
+    activity: Mapped[str] = mapped_column(String(50))
+    origin: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(12))
+    replaces_id: Mapped[UUID | None] = mapped_column(ForeignKey("pbf_plan_target.id"))
+    review_reason: Mapped[str | None] = mapped_column(String(500))
+    reviewed_by: Mapped[UUID | None] = mapped_column()
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    counter_verification_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("pbf_counter_verification.id")
+    )
+    verified_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    outcome_by: Mapped[UUID | None] = mapped_column()
+    outcome_at: Mapped[datetime | None] = mapped_column()

@@ -1,5 +1,6 @@
 """SQL repository of PBF intelligence: training data from the PBF tables, the model
-registry, runs, anomaly flags and plan units (every query of the module lives here)."""
+registry, runs, anomaly flags and plan units (every query of the module lives here or in
+``pbf_intelligence_plans``: plan targets and counter-verification outcomes)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from afiya.adapters.db.models.pbf_intelligence import (
     PbfPlanUnitRow,
 )
 from afiya.adapters.db.repositories.orgunits import scope_clause
+from afiya.adapters.db.repositories.pbf_intelligence_plans import PlanTargetQueries
 from afiya.domain.access.policy import Scope
 from afiya.domain.pbf_intelligence.model import DeclarationRecord, FacilityLevel
 
@@ -70,7 +72,7 @@ def _as_int(value: Decimal | None) -> int | None:
     return None if value is None else int(value)
 
 
-class SqlPbfIntelligenceRepository:
+class SqlPbfIntelligenceRepository(PlanTargetQueries):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -78,7 +80,8 @@ class SqlPbfIntelligenceRepository:
     async def data_fingerprint(
         self, programme_id: UUID, first: str, last: str, scope: Scope
     ) -> tuple[int, str]:
-        """How many declarations the window holds and when one last changed (cheap)."""
+        """How many declarations the window holds and when one last changed, and the same
+        for counter-verification outcomes (cheap): a new outcome is new training data."""
         row = (
             await self._session.execute(
                 select(func.count(), func.max(PbfDeclarationRow.updated_at)).where(
@@ -90,7 +93,11 @@ class SqlPbfIntelligenceRepository:
                 )
             )
         ).one()
-        return int(row[0]), row[1].isoformat() if row[1] else "-"
+        outcomes, recorded = await self.outcome_fingerprint(programme_id, first, last, scope)
+        changed = row[1].isoformat() if row[1] else "-"
+        if outcomes:
+            changed += f"|{outcomes}|{recorded.isoformat() if recorded else '-'}"
+        return int(row[0]), changed
 
     async def training_data(
         self, programme_id: UUID, first: str, last: str, scope: Scope
@@ -98,8 +105,11 @@ class SqlPbfIntelligenceRepository:
         """Quantity declarations of ``first``..``last`` in ``scope`` as model records.
 
         Declared is the claimed value; a month counts as verified when the committee
-        validated it. The tariff is the activity's ``tariff`` constant in the rule-set
-        version valid for the month; the level comes from the facility profile, else the
+        validated it. Where a counter-verification of an approved plan recorded the value
+        it found, that value is the validated one (what the facility really did), and the
+        verified one when the verifier left none: outcomes feed the next training. The
+        tariff is the activity's ``tariff`` constant in the rule-set version valid for the
+        month; the level comes from the facility profile, else the
         contract category when it names a level; the district is the facility's parent.
         """
         documents = [
@@ -148,6 +158,7 @@ class SqlPbfIntelligenceRepository:
                 scope_clause(PbfDeclarationRow.org_unit_path, scope),  # type: ignore[arg-type]
             )
         )
+        found = await self.counter_verified_values(programme_id, first, last, scope)
         records: list[DeclarationRecord] = []
         paths: dict[str, str] = {}
         for unit_id, path, period, package, activity, claimed, verified, validated in result:
@@ -168,6 +179,10 @@ class SqlPbfIntelligenceRepository:
                 else FacilityLevel.HEALTH_CENTRE.value
             )
             paths[facility] = path
+            checked = found.get((facility, code, period))
+            if checked is not None:
+                validated = checked
+                verified = checked if verified is None else verified
             records.append(
                 DeclarationRecord(
                     facility_id=facility,
