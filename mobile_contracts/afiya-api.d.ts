@@ -1385,15 +1385,43 @@ export type PbfModelRead = {
 };
 
 export type PbfPlanRead = {
+  "approved_at"?: null | string;
+  "approved_by"?: null | string;
   "frame": Array<PbfPlanUnitRead>;
   "run": PbfRunRead;
   "selections": Array<PbfPlanUnitRead>;
+  "state"?: null | string;
+  "targets"?: Array<PbfPlanTargetRead>;
 };
 
 export type PbfPlanRequest = {
   "budget": number;
   "indicators_per_visit"?: number;
   "random_share"?: string;
+};
+
+export type PbfPlanStateRead = {
+  "approved_at": null | string;
+  "approved_by": null | string;
+  "id": string;
+  "state": null | string;
+};
+
+export type PbfPlanTargetRead = {
+  "counter_verification_id": null | string;
+  "id": string;
+  "indicator": string;
+  "org_unit_id": string;
+  "origin": string;
+  "outcome_at": null | string;
+  "outcome_by": null | string;
+  "period": string;
+  "replaces_id": null | string;
+  "review_reason": null | string;
+  "reviewed_at": null | string;
+  "reviewed_by": null | string;
+  "state": string;
+  "verified_value": null | string;
 };
 
 export type PbfPlanUnitRead = {
@@ -1432,6 +1460,23 @@ export type PbfRunRead = {
   "period": null | string;
   "status": string;
   "summary": Record<string, unknown>;
+};
+
+export type PbfTargetExclusion = {
+  "reason": string;
+};
+
+export type PbfTargetOutcome = {
+  "confirmed": number;
+  "found": number;
+  "sampled": number;
+  "verified_value": number;
+};
+
+export type PbfTargetReplacement = {
+  "indicator"?: null | string;
+  "org_unit_id"?: null | string;
+  "reason": string;
 };
 
 export type PbfTrainingRequest = {
