@@ -51,8 +51,14 @@ def _people(unit_id: uuid.UUID, path: str, first: int) -> list[Patient]:
     ]
 
 
-@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker-process"])
-async def test_bulk_loaded_records_read_back_and_carry_the_normal_match_keys(container, workers):
+@pytest.mark.parametrize(
+    ("workers", "window_size"),
+    [(0, 50_000), (1, 50_000), (1, 2)],
+    ids=["in-process", "worker-process", "pipelined-windows"],
+)
+async def test_bulk_loaded_records_read_back_and_carry_the_normal_match_keys(
+    container, workers, window_size
+):
     factory = container.uow
     async with factory(SYSTEM_CONTEXT) as uow:
         units = await uow.orgunits.list(
@@ -71,6 +77,7 @@ async def test_bulk_loaded_records_read_back_and_carry_the_normal_match_keys(con
             sites={u.id: (u.code, u.uid) for u in units},
             batch=2,
             workers=workers,
+            window_size=window_size,
         )
         await uow.session.commit()
     assert loaded == len(people)

@@ -283,11 +283,13 @@ async def bulk_load_patients(
     sites: dict[UUID, tuple[str | None, str]],
     batch: int = 5000,
     workers: int | None = None,
+    window_size: int = WINDOW,
 ) -> int:
     """Insert patients (MRNs issued here from ``sites``: unit id → (code, uid)); return count.
 
     ``workers`` processes encode (default: one per CPU, or none for a load under
-    ``MIN_PARALLEL`` patients; 0 encodes in this process). The caller commits: one
+    ``MIN_PARALLEL`` patients; 0 encodes in this process); ``window_size`` patients have
+    their MRNs reserved together and are in flight at once. The caller commits: one
     transaction per call.
     """
     connection = await session.connection()
@@ -295,6 +297,7 @@ async def bulk_load_patients(
     writer = _Writer(raw, connection.dialect)
     loop = asyncio.get_running_loop()
     pool: Executor | None = None
+    in_flight: list[asyncio.Future[Any]] = []  # the previous window's encoded batches
     total = 0
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:  # index pages of a large load must stay in memory (default: 2 MiB)
@@ -305,7 +308,7 @@ async def bulk_load_patients(
         for ddl in _deferred_ddl(drop=True):
             await session.execute(ddl)
     try:
-        for window in _batches(patients, WINDOW):
+        for window in _batches(patients, window_size):
             by_unit: dict[UUID, list[int]] = {}
             for i, p in enumerate(window):
                 by_unit.setdefault(p.unit_id, []).append(i)
@@ -328,10 +331,15 @@ async def bulk_load_patients(
                     binds = bind_processors(connection.dialect)
                     await writer.write(encode_batch(chunk, cipher, index, node, now, binds))
             else:
-                futures = [loop.run_in_executor(pool, _encode_in_worker, c) for c in chunks]
-                for future in futures:  # in order; workers run ahead while this one writes
+                # Pipelined: this window encodes in the workers while the previous one is
+                # written here, so neither side waits for the other between windows.
+                submitted = [loop.run_in_executor(pool, _encode_in_worker, c) for c in chunks]
+                for future in in_flight:  # in order
                     await writer.write(await future)
+                in_flight = submitted
             total += len(window)
+        for future in in_flight:
+            await writer.write(await future)
         if rebuild:
             await session.execute(text(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'"))
             for ddl in _deferred_ddl(drop=False):
