@@ -126,10 +126,10 @@ class TestErrors:
 
     async def test_every_refusal_under_the_base_is_an_operation_outcome(self, client, auth):
         clerk = await auth("demo.receptionist")
-        unknown = await get(client, clerk, "/Observation")
+        unknown = await get(client, clerk, "/Specimen")
         assert unknown.status_code == 404
         assert unknown.headers["content-type"].startswith("application/fhir+json")
-        assert "Observation" in unknown.json()["issue"][0]["diagnostics"]
+        assert "Specimen" in unknown.json()["issue"][0]["diagnostics"]
         not_allowed = await client.delete("/fhir/R4/Patient/x", headers=clerk)
         assert not_allowed.status_code == 405
         assert not_allowed.json()["issue"][0]["code"] == "not-supported"

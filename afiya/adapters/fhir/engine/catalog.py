@@ -6,9 +6,16 @@ the registry from here, so they all see the same, complete set.
 
 from __future__ import annotations
 
-from afiya.adapters.fhir.engine import agenda, directory, patient, subscriptions
+from afiya.adapters.fhir.engine import (
+    agenda,
+    clinical,
+    directory,
+    patient,
+    prescribing,
+    subscriptions,
+)
 from afiya.adapters.fhir.engine.registry import REGISTRY
 
-MODULES = (patient, directory, agenda, subscriptions)
+MODULES = (patient, directory, agenda, subscriptions, prescribing, clinical)
 
 __all__ = ["MODULES", "REGISTRY"]
