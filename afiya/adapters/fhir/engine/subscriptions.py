@@ -188,7 +188,8 @@ register(
         delete=delete,
         param_docs={"status": "active, error or off"},
         documentation=(
-            "rest-hook only; criteria on any subscribable type (Patient, Appointment, ServiceRequest) with that type's search "
+            "rest-hook only; criteria on a subscribable type (Patient, Appointment, "
+            "ServiceRequest) with that type's search "
             "parameters, evaluated with the owner's current permissions and facilities. "
             "Without payload a notification is an id-only history Bundle; with "
             "application/fhir+json it is the resource. Delivery is at least once, in "
