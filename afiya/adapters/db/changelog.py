@@ -29,6 +29,12 @@ _PENDING = "_afiya_pending_changes"
 _DEFAULT_HLC = HybridLogicalClock(SystemClock())
 
 
+def session_hlc(info: dict[str, Any]) -> HybridLogicalClock:
+    """The hybrid logical clock a session's change-log entries draw on (bulk paths share
+    it with the flush listener, so both stay in one order)."""
+    return info.get("hlc", _DEFAULT_HLC)  # type: ignore[no-any-return]
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
@@ -84,7 +90,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             pending.append((obj, "delete"))
 
 
-def _next_node_seq(session: Session, node: str, count: int) -> int:
+def next_node_seq(session: Session, node: str, count: int) -> int:
     """Reserve ``count`` sequence numbers; the row lock keeps them in commit order."""
     conn = session.connection()
     last = conn.execute(
@@ -107,7 +113,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     hlc: HybridLogicalClock = session.info.get("hlc", _DEFAULT_HLC)
     actor = session.info.get("actor_id")
     recorded_at = session.info.get("clock", SystemClock()).now()
-    first = _next_node_seq(session, node, len(pending))
+    first = next_node_seq(session, node, len(pending))
     rows = []
     for offset, (obj, operation) in enumerate(pending):
         rows.append(
@@ -144,10 +150,10 @@ async def append_bulk(
         return
     info = session.info
     node = info.get("node", "central")
-    hlc: HybridLogicalClock = info.get("hlc", _DEFAULT_HLC)
+    hlc = session_hlc(info)
     actor = info.get("actor_id")
     recorded_at = info.get("clock", SystemClock()).now()
-    first = await session.run_sync(lambda s: _next_node_seq(s, node, len(entries)))
+    first = await session.run_sync(lambda s: next_node_seq(s, node, len(entries)))
     rows = [
         {
             "node": node,

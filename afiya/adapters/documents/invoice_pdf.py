@@ -31,8 +31,8 @@ from afiya.adapters.documents.pdf import (
     FONT_FILES,
     MARGIN,
     FontMissing,
-    _Page,
-    _write,
+    PdfPage,
+    write_cell,
 )
 from afiya.domain.pbf.records import Computation, Facility, ProgrammeRecord, StoredInvoice
 from afiya.domain.shared.i18n import N_
@@ -106,7 +106,7 @@ class FpdfInvoiceRenderer:
         title = translate(N_("PBF invoice"))
         page = self._start(title, programme, invoice.rule_set_hash, language, rtl, issued_at)
         out = _Layout(page, language, translate, rtl)
-        _heading(out, programme.name, title)
+        section_heading(out, programme.name, title)
         _pair(out, out.t(N_("Facility")), _facility_name(facility))
         _pair(out, out.t(N_("Period")), invoice.period)
         _pair(out, out.t(N_("Payment rule")), invoice.payment_rule)
@@ -157,7 +157,7 @@ class FpdfInvoiceRenderer:
         title = translate(N_("PBF programme summary"))
         page = self._start(title, programme, computation.rule_set_hash, language, rtl, issued_at)
         out = _Layout(page, language, translate, rtl)
-        _heading(out, programme.name, title)
+        section_heading(out, programme.name, title)
         _pair(out, out.t(N_("Period")), computation.period)
         _pair(out, out.t(N_("Currency")), f"{money.code} ({money.name})")
         _hash(out, computation.rule_set_hash)
@@ -198,7 +198,7 @@ class FpdfInvoiceRenderer:
         rtl: bool,
         issued_at: datetime,
     ) -> FPDF:
-        pdf = _Page(format="A4", unit="mm")
+        pdf = PdfPage(format="A4", unit="mm")
         pdf.rtl = rtl
         for style, name in FONT_FILES.items():
             pdf.add_font(FAMILY, style, str(self._font_dir / name))
@@ -220,12 +220,12 @@ def _facility_name(facility: Facility | None) -> str:
     return f"{facility.name} ({facility.code})" if facility.code else facility.name
 
 
-def _heading(out: _Layout, programme: str, title: str) -> None:
+def section_heading(out: _Layout, programme: str, title: str) -> None:
     pdf = out.pdf
     pdf.set_font(FAMILY, "B", 12)
-    _write(pdf, 0, 6, programme, "C")
+    write_cell(pdf, 0, 6, programme, "C")
     pdf.set_font(FAMILY, "B", 16)
-    _write(pdf, 0, 9, title, "C")
+    write_cell(pdf, 0, 9, title, "C")
     pdf.set_draw_color(40, 90, 140)
     pdf.set_line_width(0.6)
     pdf.line(MARGIN, pdf.get_y() + 1, pdf.w - MARGIN, pdf.get_y() + 1)
@@ -239,14 +239,14 @@ def _section(out: _Layout, heading: str) -> None:
     pdf.ln(2)
     pdf.set_font(FAMILY, "B", 11)
     pdf.set_fill_color(228, 236, 245)
-    _write(pdf, 0, 7, heading, out.align, fill=True)
+    write_cell(pdf, 0, 7, heading, out.align, fill=True)
     pdf.ln(1)
 
 
 def _note(out: _Layout, text: str) -> None:
     out.pdf.set_font(FAMILY, "B", 10)
     out.pdf.set_text_color(160, 40, 40)
-    _write(out.pdf, 0, 6, text, out.align)
+    write_cell(out.pdf, 0, 6, text, out.align)
     out.pdf.set_text_color(0, 0, 0)
 
 
@@ -267,11 +267,11 @@ def _pair(out: _Layout, label: str, value: str) -> None:
     label_x, value_x = _columns(out, LABEL_WIDTH)
     pdf.set_font(FAMILY, "B", 10)
     pdf.set_xy(label_x, top)
-    _write(pdf, LABEL_WIDTH, 5.5, label, out.align)
+    write_cell(pdf, LABEL_WIDTH, 5.5, label, out.align)
     bottom = pdf.get_y()
     pdf.set_font(FAMILY, "", 10)
     pdf.set_xy(value_x, top)
-    _write(pdf, pdf.epw - LABEL_WIDTH, 5.5, value, out.align)
+    write_cell(pdf, pdf.epw - LABEL_WIDTH, 5.5, value, out.align)
     pdf.set_y(max(bottom, pdf.get_y()))
 
 
@@ -280,9 +280,9 @@ def _hash(out: _Layout, value: str) -> None:
     label): it is what an auditor compares with the stored rule-set version."""
     pdf = out.pdf
     pdf.set_font(FAMILY, "B", 10)
-    _write(pdf, 0, 5.5, out.t(HASH_LABEL), out.align)
+    write_cell(pdf, 0, 5.5, out.t(HASH_LABEL), out.align)
     pdf.set_font(FAMILY, "", 9)
-    _write(pdf, 0, 5, value, out.align)
+    write_cell(pdf, 0, 5, value, out.align)
 
 
 def _amount_row(out: _Layout, label: str, amount: str, *, bold: bool = False) -> None:
@@ -295,10 +295,10 @@ def _amount_row(out: _Layout, label: str, amount: str, *, bold: bool = False) ->
     label_x, amount_x = _columns(out, width)
     pdf.set_font(FAMILY, "B" if bold else "", 10)
     pdf.set_xy(label_x, top)
-    _write(pdf, width, 5.5, label, out.align)
+    write_cell(pdf, width, 5.5, label, out.align)
     bottom = pdf.get_y()
     pdf.set_xy(amount_x, top)
-    _write(pdf, AMOUNT_WIDTH, 5.5, amount, "L" if out.rtl else "R")
+    write_cell(pdf, AMOUNT_WIDTH, 5.5, amount, "L" if out.rtl else "R")
     pdf.set_y(max(bottom, pdf.get_y()))
 
 
@@ -345,9 +345,9 @@ def _pair_small(out: _Layout, label: str, value: str) -> None:
     value_width = pdf.epw - indent - width
     pdf.set_font(FAMILY, "B", 8)
     pdf.set_xy(label_x, top)
-    _write(pdf, width, 4, label, out.align)
+    write_cell(pdf, width, 4, label, out.align)
     bottom = pdf.get_y()
     pdf.set_font(FAMILY, "", 8)
     pdf.set_xy(value_x, top)
-    _write(pdf, value_width, 4, value, out.align)
+    write_cell(pdf, value_width, 4, value, out.align)
     pdf.set_y(max(bottom, pdf.get_y()))

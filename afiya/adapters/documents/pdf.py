@@ -36,7 +36,7 @@ class FontMissing(RuntimeError):
     """The fonts documents need are not installed."""
 
 
-class _Page(FPDF):
+class PdfPage(FPDF):
     """A page with the footer every clinical document carries."""
 
     footer_text = ""
@@ -69,7 +69,7 @@ class FpdfDocumentRenderer:
 
     def render(self, document: ClinicalDocument, translate: Callable[[str], str]) -> bytes:
         """Render ``document`` in its language; ``translate`` maps msgids to that language."""
-        pdf = _Page(format="A4", unit="mm")
+        pdf = PdfPage(format="A4", unit="mm")
         pdf.rtl = document.rtl
         for style, name in FONT_FILES.items():
             pdf.add_font(FAMILY, style, str(self._font_dir / name))
@@ -77,7 +77,7 @@ class FpdfDocumentRenderer:
         pdf.set_auto_page_break(auto=True, margin=20)
         pdf.set_creation_date(document.issued_at)
         pdf.set_lang(document.language)
-        pdf.set_title(_text(document.title, translate))
+        pdf.set_title(text_of(document.title, translate))
         pdf.set_author(document.author)
         pdf.set_creator("Afiya")
         if document.rtl:
@@ -89,17 +89,17 @@ class FpdfDocumentRenderer:
             pdf.set_text_shaping(use_shaping_engine=True)
         pdf.footer_text = document.reference
         pdf.add_page()
-        _header(pdf, document)
-        _title(pdf, _text(document.title, translate))
+        document_header(pdf, document)
+        page_title(pdf, text_of(document.title, translate))
         for section in document.sections:
-            _heading(pdf, _text(section.heading, translate), document.rtl)
+            section_heading(pdf, text_of(section.heading, translate), document.rtl)
             for line in section.lines:
-                _line(pdf, line, translate, document.rtl)
+                document_line(pdf, line, translate, document.rtl)
         for note in document.notes:
             pdf.ln(2)
             pdf.set_font(FAMILY, "", 8)
-            _write(pdf, 0, 4, _text(note, translate), "R" if document.rtl else "L")
-        _signature(pdf, document, translate)
+            write_cell(pdf, 0, 4, text_of(note, translate), "R" if document.rtl else "L")
+        signature_block(pdf, document, translate)
         return bytes(pdf.output())
 
 
@@ -119,7 +119,9 @@ def _direction(text: str) -> str:
     return "ltr"
 
 
-def _write(pdf: FPDF, width: float, height: float, text: str, align: str, **options: Any) -> None:
+def write_cell(
+    pdf: FPDF, width: float, height: float, text: str, align: str, **options: Any
+) -> None:
     """One paragraph, shaped (Arabic letters joined) and laid out in its own direction."""
     if _direction(text) == "rtl":
         pdf.set_text_shaping(
@@ -131,26 +133,26 @@ def _write(pdf: FPDF, width: float, height: float, text: str, align: str, **opti
     pdf.multi_cell(width, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT, **options)
 
 
-def _text(value: str | Message, translate: Callable[[str], str]) -> str:
+def text_of(value: str | Message, translate: Callable[[str], str]) -> str:
     return value.render(translate) if isinstance(value, Message) else value
 
 
-def _header(pdf: FPDF, document: ClinicalDocument) -> None:
+def document_header(pdf: FPDF, document: ClinicalDocument) -> None:
     facility = document.facility
     top = pdf.get_y()
     pdf.set_font(FAMILY, "B", 12)
     # bilingual letterhead as in Mauritanian facilities: French left, Arabic right
     pdf.set_xy(MARGIN, top)
-    _write(pdf, pdf.epw / 2, 6, facility.name, "L")
+    write_cell(pdf, pdf.epw / 2, 6, facility.name, "L")
     left_bottom = pdf.get_y()
     if facility.name_ar:
         pdf.set_xy(MARGIN + pdf.epw / 2, top)
-        _write(pdf, pdf.epw / 2, 6, facility.name_ar, "R")
+        write_cell(pdf, pdf.epw / 2, 6, facility.name_ar, "R")
     pdf.set_y(max(left_bottom, pdf.get_y()))
     pdf.set_font(FAMILY, "", 9)
     for text in (facility.authority, facility.address, facility.phone):
         if text:
-            _write(pdf, 0, 4.5, text, "C")
+            write_cell(pdf, 0, 4.5, text, "C")
     pdf.ln(2)
     pdf.set_draw_color(40, 90, 140)
     pdf.set_line_width(0.6)
@@ -158,28 +160,28 @@ def _header(pdf: FPDF, document: ClinicalDocument) -> None:
     pdf.ln(4)
 
 
-def _title(pdf: FPDF, title: str) -> None:
+def page_title(pdf: FPDF, title: str) -> None:
     pdf.set_font(FAMILY, "B", 16)
-    _write(pdf, 0, 9, title, "C")
+    write_cell(pdf, 0, 9, title, "C")
     pdf.ln(2)
 
 
-def _heading(pdf: FPDF, heading: str, rtl: bool) -> None:
+def section_heading(pdf: FPDF, heading: str, rtl: bool) -> None:
     pdf.ln(2)
     pdf.set_font(FAMILY, "B", 11)
     pdf.set_fill_color(228, 236, 245)
-    _write(pdf, 0, 7, heading, "R" if rtl else "L", fill=True)
+    write_cell(pdf, 0, 7, heading, "R" if rtl else "L", fill=True)
     pdf.ln(1)
 
 
-def _line(pdf: FPDF, line: Line, translate: Callable[[str], str], rtl: bool) -> None:
-    value = _text(line.value, translate)
+def document_line(pdf: FPDF, line: Line, translate: Callable[[str], str], rtl: bool) -> None:
+    value = text_of(line.value, translate)
     align = "R" if rtl else "L"
     pdf.set_font(FAMILY, "", 10)
     if line.label is None:
-        _write(pdf, 0, 5.5, value, align)
+        write_cell(pdf, 0, 5.5, value, align)
         return
-    label = _text(line.label, translate)
+    label = text_of(line.label, translate)
     value_width = pdf.epw - LABEL_WIDTH
     # the label column sits on the reading side: left in French, right in Arabic
     label_x = pdf.w - MARGIN - LABEL_WIDTH if rtl else MARGIN
@@ -189,17 +191,17 @@ def _line(pdf: FPDF, line: Line, translate: Callable[[str], str], rtl: bool) -> 
     top = pdf.get_y()
     pdf.set_font(FAMILY, "B", 10)
     pdf.set_xy(label_x, top)
-    _write(pdf, LABEL_WIDTH, 5.5, label, align)
+    write_cell(pdf, LABEL_WIDTH, 5.5, label, align)
     label_bottom = pdf.get_y()
     pdf.set_font(FAMILY, "", 10)
     pdf.set_xy(value_x, top)
-    _write(pdf, value_width, 5.5, value, align)
+    write_cell(pdf, value_width, 5.5, value, align)
     pdf.set_y(max(label_bottom, pdf.get_y()))
 
 
-def _signature(pdf: FPDF, document: ClinicalDocument, translate: Callable[[str], str]) -> None:
+def signature_block(pdf: FPDF, document: ClinicalDocument, translate: Callable[[str], str]) -> None:
     pdf.ln(8)
     pdf.set_font(FAMILY, "", 10)
-    text = _text(document.signature, translate)
+    text = text_of(document.signature, translate)
     # the signature closes the page on the side opposite the reading start
-    _write(pdf, 0, 5.5, text, "L" if document.rtl else "R")
+    write_cell(pdf, 0, 5.5, text, "L" if document.rtl else "R")

@@ -17,14 +17,14 @@ from afiya.adapters.documents.pdf import (
     FONT_FILES,
     MARGIN,
     FpdfDocumentRenderer,
-    _header,
-    _heading,
-    _line,
-    _Page,
-    _signature,
-    _text,
-    _title,
-    _write,
+    PdfPage,
+    document_header,
+    document_line,
+    page_title,
+    section_heading,
+    signature_block,
+    text_of,
+    write_cell,
 )
 from afiya.domain.prescribing.documents import PrescriptionDocument
 
@@ -40,7 +40,7 @@ class FpdfPrescriptionRenderer:
 
     def render(self, document: PrescriptionDocument, translate: Callable[[str], str]) -> bytes:
         """Render ``document`` in its language; ``translate`` maps msgids to that language."""
-        pdf = _Page(format="A4", unit="mm")
+        pdf = PdfPage(format="A4", unit="mm")
         pdf.rtl = document.rtl
         for style, name in FONT_FILES.items():
             pdf.add_font(FAMILY, style, str(self._font_dir / name))
@@ -48,7 +48,7 @@ class FpdfPrescriptionRenderer:
         pdf.set_auto_page_break(auto=True, margin=20)
         pdf.set_creation_date(document.issued_at)
         pdf.set_lang(document.language)
-        pdf.set_title(_text(document.title, translate))
+        pdf.set_title(text_of(document.title, translate))
         pdf.set_author(document.author)
         pdf.set_creator("Afiya")
         if document.rtl:
@@ -60,15 +60,15 @@ class FpdfPrescriptionRenderer:
         pdf.footer_text = document.reference
         pdf.add_page()
         layout: Any = document  # the helpers read the same attributes as a ClinicalDocument
-        _header(pdf, layout)
-        _title(pdf, _text(document.title, translate))
+        document_header(pdf, layout)
+        page_title(pdf, text_of(document.title, translate))
         for section in document.sections:
-            _heading(pdf, _text(section.heading, translate), document.rtl)
+            section_heading(pdf, text_of(section.heading, translate), document.rtl)
             for line in section.lines:
-                _line(pdf, line, translate, document.rtl)
+                document_line(pdf, line, translate, document.rtl)
         for note in document.notes:
             pdf.ln(2)
             pdf.set_font(FAMILY, "", 8)
-            _write(pdf, 0, 4, _text(note, translate), "R" if document.rtl else "L")
-        _signature(pdf, layout, translate)
+            write_cell(pdf, 0, 4, text_of(note, translate), "R" if document.rtl else "L")
+        signature_block(pdf, layout, translate)
         return bytes(pdf.output())

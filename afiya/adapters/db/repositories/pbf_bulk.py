@@ -192,9 +192,9 @@ async def write_declarations(
     node: str = info.get("node", "central")
     actor: UUID | None = info.get("actor_id")
     # the flush listener's defaults, so both paths draw on one clock and one sequence
-    hlc: HybridLogicalClock = info.get("hlc", changelog._DEFAULT_HLC)
+    hlc: HybridLogicalClock = changelog.session_hlc(info)
     count = len(new) + len(changed)
-    first = await session.run_sync(lambda s: changelog._next_node_seq(s, node, count))
+    first = await session.run_sync(lambda s: changelog.next_node_seq(s, node, count))
     connection = await session.connection()
     dialect = connection.dialect
     raw: Any = (await connection.get_raw_connection()).driver_connection
