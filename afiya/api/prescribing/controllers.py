@@ -45,7 +45,7 @@ from afiya.api.prescribing.schemas import (
 )
 from afiya.api.security import PERMISSION
 from afiya.domain.access.permissions import Permission
-from afiya.domain.prescribing import use_cases
+from afiya.domain.prescribing import dispensing, use_cases
 from afiya.domain.prescribing.documents import prescription_document
 from afiya.domain.prescribing.orders import OrderStatus
 from afiya.domain.shared.i18n import N_, Message
@@ -367,7 +367,7 @@ class DispensingController(Controller):
         answers 409 ``dispensing_refused`` with the alerts and the refused dispensing's
         id (``dispensing_id``), which a pharmacist or physician may override. The refusal
         is stored, on the timeline and in the audit trail."""
-        outcome = await use_cases.dispense_line(
+        outcome = await dispensing.dispense_line(
             data.line_id,
             quantity=data.quantity,
             quantity_unit=data.quantity_unit,
@@ -411,7 +411,7 @@ class DispensingController(Controller):
         self, request: Req, data: JSONBody[RejectIn], principal: CurrentPrincipal, uow: Uow
     ) -> Response[DispensingRead]:
         """The pharmacist declines a line, with a reason (stored, on the timeline)."""
-        outcome = await use_cases.reject_line(
+        outcome = await dispensing.reject_line(
             data.line_id,
             reason=data.reason,
             principal=principal,
@@ -442,7 +442,7 @@ class DispensingController(Controller):
         """A pharmacist or physician dispenses a refused line despite its
         contraindication, with a reason. A new dispensing pointing at the refusal;
         both stay on the timeline and in the audit trail."""
-        outcome = await use_cases.override_dispensing(
+        outcome = await dispensing.override_dispensing(
             dispensing_id,
             reason=data.reason,
             principal=principal,
@@ -466,7 +466,7 @@ class DispensingController(Controller):
         self, request: Req, dispensing_id: FromPath[UUID], principal: CurrentPrincipal, uow: Uow
     ) -> DispensingRead:
         """A dispensing decision with the alerts of that moment. Audited."""
-        found = await use_cases.read_dispensing(
+        found = await dispensing.read_dispensing(
             dispensing_id,
             principal=principal,
             clinical=uow.clinical,

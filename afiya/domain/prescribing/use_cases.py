@@ -1,4 +1,4 @@
-"""Use cases of prescribing and dispensing.
+"""Use cases of prescribing (dispensing: :mod:`afiya.domain.prescribing.dispensing`).
 
 Access: a prescription's scope is its patient's registering facility path. Writing and
 amending need ``prescriptions:write``, dispensing and rejecting ``dispensing:write``,
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -111,7 +110,7 @@ class DispensingOutcome:
         return self.dispensing.status is DispensingStatus.REFUSED
 
 
-def _audit(
+def audit_record(
     action: str, resource: str, resource_id: UUID | None, patient_id: UUID, **details: Any
 ) -> AuditRecord:
     return AuditRecord(
@@ -123,7 +122,7 @@ def _facts(patient: ClinicalPatient) -> PatientFacts:
     return PatientFacts(patient.sex, patient.birth_date, patient.birth_year)
 
 
-def _rule_ids(alerts: Sequence[Alert]) -> list[str]:
+def blocking_rule_ids(alerts: Sequence[Alert]) -> list[str]:
     return [a.rule_id for a in rules.blocking(alerts)]
 
 
@@ -176,7 +175,7 @@ def evaluate(
     return tuple(result)
 
 
-async def _products_for(
+async def products_for(
     prescribing: PrescribingRepository, record: SafetyRecord, lines: Sequence[OrderLine]
 ) -> dict[str, Product]:
     codes = {m.request.product_code for m in record.medications}
@@ -207,7 +206,7 @@ async def _write(
 ) -> PrescribingOutcome:
     lines = _lines(new.lines)
     record = await prescribing.safety_record(patient.id)
-    products = await _products_for(prescribing, record, lines)
+    products = await products_for(prescribing, record, lines)
     routes = {code: p.routes for code, p in products.items()}
     errors = rules.check_lines(lines, routes)
     if new.status not in (OrderStatus.DRAFT, OrderStatus.ACTIVE):
@@ -260,7 +259,11 @@ async def _write(
 
 def _override_details(outcome: PrescribingOutcome) -> dict[str, Any]:
     overridden = [
-        {"line": line.position, "rules": _rule_ids(line.alerts), "reason": line.override.reason}
+        {
+            "line": line.position,
+            "rules": blocking_rule_ids(line.alerts),
+            "reason": line.override.reason,
+        }
         for line in outcome.lines
         if line.override is not None
     ]
@@ -313,13 +316,13 @@ async def _audit_outcome(
 ) -> None:
     if outcome.prescription is None:
         await audit.record(
-            _audit(
+            audit_record(
                 "prescribing.prescription.contraindicated",
                 "prescription",
                 None,
                 patient_id,
                 lines=[
-                    {"line": line.position, "rules": _rule_ids(line.alerts)}
+                    {"line": line.position, "rules": blocking_rule_ids(line.alerts)}
                     for line in outcome.lines
                     if line.position in outcome.needs_override
                 ],
@@ -327,7 +330,7 @@ async def _audit_outcome(
         )
         return
     await audit.record(
-        _audit(
+        audit_record(
             action,
             "prescription",
             outcome.prescription.id,
@@ -498,7 +501,9 @@ async def stop_prescription(
     )
     await prescribing.save_status(ended)
     await audit.record(
-        _audit(f"prescribing.prescription.{status.value}", "prescription", found.id, patient.id)
+        audit_record(
+            f"prescribing.prescription.{status.value}", "prescription", found.id, patient.id
+        )
     )
     return ended
 
@@ -517,7 +522,7 @@ async def read_prescription(
     )
     dispensings = await prescribing.dispensings(found.id)
     await audit.record(
-        _audit("prescribing.prescription.read", "prescription", found.id, patient.id)
+        audit_record("prescribing.prescription.read", "prescription", found.id, patient.id)
     )
     return found, dispensings
 
@@ -536,7 +541,9 @@ async def list_prescriptions(
         patient_id, principal, Permission.CLINICAL_READ, clinical, write=False
     )
     found = await prescribing.patient_prescriptions(patient.id, current_only=current_only)
-    await audit.record(_audit("prescribing.prescription.list", "prescription", None, patient.id))
+    await audit.record(
+        audit_record("prescribing.prescription.list", "prescription", None, patient.id)
+    )
     return found
 
 
@@ -556,7 +563,7 @@ async def check_prescription(
         prescription_id, principal, Permission.CLINICAL_READ, clinical, prescribing, write=False
     )
     record = await prescribing.safety_record(patient.id)
-    products = await _products_for(prescribing, record, found.lines)
+    products = await products_for(prescribing, record, found.lines)
     kb = await current_knowledge(prescribing, knowledge)
     lines = evaluate(
         found.lines,
@@ -568,285 +575,12 @@ async def check_prescription(
         exclude_series=found.series_id,
     )
     await audit.record(
-        _audit("prescribing.prescription.check", "prescription", found.id, patient.id)
+        audit_record("prescribing.prescription.check", "prescription", found.id, patient.id)
     )
     return found, lines
 
 
 # -- dispensing -----------------------------------------------------------------------------
-
-
-async def _dispensing_context(
-    line_id: UUID,
-    principal: Principal,
-    permission: Permission,
-    clinical: ClinicalRepository,
-    prescribing: PrescribingRepository,
-) -> tuple[Prescription, OrderLine, ClinicalPatient]:
-    found = await prescribing.prescription_of_line(line_id)
-    if found is None:
-        raise PrescriptionNotFound()
-    patient = await load_patient(found.patient_id, principal, permission, clinical, write=True)
-    line = rules.check_dispensable(found, found.line(line_id))
-    return found, line, patient
-
-
-async def _alerts_now(
-    prescription: Prescription,
-    line: OrderLine,
-    patient: ClinicalPatient,
-    prescribing: PrescribingRepository,
-    knowledge: KnowledgeBuilder,
-    now: datetime,
-) -> tuple[tuple[Alert, ...], str]:
-    record = await prescribing.safety_record(patient.id)
-    products = await _products_for(prescribing, record, prescription.lines)
-    kb = await current_knowledge(prescribing, knowledge)
-    checked = evaluate(
-        prescription.lines,
-        patient,
-        record,
-        products,
-        kb,
-        as_of=now,
-        exclude_series=prescription.series_id,
-    )
-    mine = next(c for c in checked if c.id == line.id)
-    return mine.alerts, kb.release.version
-
-
-async def _complete_if_done(prescription: Prescription, prescribing: PrescribingRepository) -> None:
-    decided = {
-        d.line_id
-        for d in await prescribing.dispensings(prescription.id)
-        if d.status in (DispensingStatus.DISPENSED, DispensingStatus.REJECTED)
-    }
-    if rules.is_complete(prescription, decided):
-        await prescribing.save_status(replace(prescription, status=OrderStatus.COMPLETED))
-
-
-def _quantity(quantity: Decimal | None, unit: str | None) -> list[FieldError]:
-    if quantity is not None and quantity <= 0:
-        return [FieldError("quantity", Message(N_("The quantity must be positive.")), "invalid")]
-    if quantity is not None and not (unit or "").strip():
-        return [FieldError("quantity_unit", Message(N_("Give the quantity's unit.")), "required")]
-    return []
-
-
-async def dispense_line(
-    line_id: UUID,
-    *,
-    quantity: Decimal,
-    quantity_unit: str,
-    principal: Principal,
-    clinical: ClinicalRepository,
-    prescribing: PrescribingRepository,
-    knowledge: KnowledgeBuilder,
-    audit: AuditLog,
-    clock: Clock,
-) -> DispensingOutcome:
-    """Validate a medication line at the pharmacy and record the quantity handed over.
-
-    Business rules:
-    - the line belongs to the current version of an active prescription;
-    - the engine runs again on the record as it is now (it may have changed since the
-      prescription was written);
-    - a ``contraindicated`` alert refuses the dispensing: the refusal is stored (it shows
-      on the timeline, with the alerts) and audited, and only an override by a
-      pharmacist or a physician (:func:`override_dispensing`) lets it through — the
-      prescriber's override at writing time does not, because it answered the record
-      of that moment and the pharmacist must see what blocks now;
-    - when every medication line is dispensed or rejected the prescription is completed.
-    """
-    errors = _quantity(quantity, quantity_unit)
-    if errors:
-        raise ValidationFailed(errors)
-    prescription, line, patient = await _dispensing_context(
-        line_id, principal, Permission.DISPENSING_WRITE, clinical, prescribing
-    )
-    now = clock.now()
-    alerts, release = await _alerts_now(prescription, line, patient, prescribing, knowledge, now)
-    refused = bool(rules.blocking(alerts))
-    assert line.medication is not None
-    dispensing = Dispensing(
-        id=uuid7(),
-        prescription_id=prescription.id,
-        line_id=line.id,
-        patient_id=patient.id,
-        unit_path=patient.unit_path,
-        status=DispensingStatus.REFUSED if refused else DispensingStatus.DISPENSED,
-        at=now,
-        dispenser_id=principal.user_id,
-        product_code=line.medication.product_code,
-        knowledge_version=release,
-        quantity=quantity,
-        quantity_unit=quantity_unit.strip(),
-        alerts=alerts,
-    )
-    await prescribing.add_dispensing(dispensing)
-    if refused:
-        await audit.record(
-            _audit(
-                "prescribing.dispensing.refused",
-                "dispensing",
-                dispensing.id,
-                patient.id,
-                line_id=str(line.id),
-                rules=_rule_ids(alerts),
-            )
-        )
-    else:
-        await audit.record(
-            _audit(
-                "prescribing.dispensing.dispense",
-                "dispensing",
-                dispensing.id,
-                patient.id,
-                line_id=str(line.id),
-                quantity=str(quantity),
-                unit=quantity_unit,
-            )
-        )
-        await _complete_if_done(prescription, prescribing)
-    return DispensingOutcome(dispensing)
-
-
-async def override_dispensing(
-    dispensing_id: UUID,
-    *,
-    reason: str,
-    principal: Principal,
-    clinical: ClinicalRepository,
-    prescribing: PrescribingRepository,
-    knowledge: KnowledgeBuilder,
-    audit: AuditLog,
-    clock: Clock,
-) -> DispensingOutcome:
-    """Dispense a refused line despite its contraindication, with a reason.
-
-    Business rules: only a refused dispensing can be overridden, once; the caller needs
-    ``dispensing:override`` (pharmacists and physicians); the engine runs again and the
-    alerts of that moment are stored with the override; the quantity is the one of the
-    refused attempt. The override is a new dispensing row pointing at the refusal, so
-    both stay on the timeline; both are audited.
-    """
-    refused = await prescribing.dispensing(dispensing_id)
-    if refused is None:
-        raise DispensingNotFound()
-    text = rules.reason_or_none(reason)
-    prescription, line, patient = await _dispensing_context(
-        refused.line_id, principal, Permission.DISPENSING_OVERRIDE, clinical, prescribing
-    )
-    if refused.status is not DispensingStatus.REFUSED or await prescribing.overridden(refused.id):
-        raise Conflict(
-            Message(N_("Only a refused dispensing that was not overridden yet can be overridden.")),
-            code="not_overridable",
-        )
-    if text is None:
-        raise ValidationFailed(
-            [FieldError("reason", Message(N_("Give the reason for the override.")), "required")]
-        )
-    now = clock.now()
-    alerts, release = await _alerts_now(prescription, line, patient, prescribing, knowledge, now)
-    dispensing = replace(
-        refused,
-        id=uuid7(),
-        status=DispensingStatus.DISPENSED,
-        at=now,
-        knowledge_version=release,
-        alerts=alerts,
-        reason=text,
-        override_of=refused.id,
-        override_by=principal.user_id,
-    )
-    await prescribing.add_dispensing(dispensing)
-    await audit.record(
-        _audit(
-            "prescribing.dispensing.override",
-            "dispensing",
-            dispensing.id,
-            patient.id,
-            refused_id=str(refused.id),
-            rules=_rule_ids(alerts),
-            reason=text,
-        )
-    )
-    await _complete_if_done(prescription, prescribing)
-    return DispensingOutcome(dispensing)
-
-
-async def reject_line(
-    line_id: UUID,
-    *,
-    reason: str,
-    principal: Principal,
-    clinical: ClinicalRepository,
-    prescribing: PrescribingRepository,
-    knowledge: KnowledgeBuilder,
-    audit: AuditLog,
-    clock: Clock,
-) -> DispensingOutcome:
-    """The pharmacist declines a line (out of stock, wrong product, to be discussed with
-    the prescriber), with a reason. Stored, audited, on the timeline."""
-    text = rules.reason_or_none(reason)
-    if text is None:
-        raise ValidationFailed(
-            [FieldError("reason", Message(N_("Give the reason for the rejection.")), "required")]
-        )
-    prescription, line, patient = await _dispensing_context(
-        line_id, principal, Permission.DISPENSING_WRITE, clinical, prescribing
-    )
-    now = clock.now()
-    alerts, release = await _alerts_now(prescription, line, patient, prescribing, knowledge, now)
-    assert line.medication is not None
-    dispensing = Dispensing(
-        id=uuid7(),
-        prescription_id=prescription.id,
-        line_id=line.id,
-        patient_id=patient.id,
-        unit_path=patient.unit_path,
-        status=DispensingStatus.REJECTED,
-        at=now,
-        dispenser_id=principal.user_id,
-        product_code=line.medication.product_code,
-        knowledge_version=release,
-        alerts=alerts,
-        reason=text,
-    )
-    await prescribing.add_dispensing(dispensing)
-    await audit.record(
-        _audit(
-            "prescribing.dispensing.reject",
-            "dispensing",
-            dispensing.id,
-            patient.id,
-            line_id=str(line.id),
-            reason=text,
-        )
-    )
-    await _complete_if_done(prescription, prescribing)
-    return DispensingOutcome(dispensing)
-
-
-async def read_dispensing(
-    dispensing_id: UUID,
-    *,
-    principal: Principal,
-    clinical: ClinicalRepository,
-    prescribing: PrescribingRepository,
-    audit: AuditLog,
-) -> Dispensing:
-    found = await prescribing.dispensing(dispensing_id)
-    if found is None:
-        raise DispensingNotFound()
-    await load_patient(found.patient_id, principal, Permission.CLINICAL_READ, clinical, write=False)
-    await audit.record(
-        _audit("prescribing.dispensing.read", "dispensing", found.id, found.patient_id)
-    )
-    return found
-
-
-# -- formulary and local rules --------------------------------------------------------------
 
 
 async def add_formulary_product(

@@ -37,7 +37,7 @@ from afiya.domain.access.permissions import Permission
 from afiya.domain.access.policy import authorize, has_permission, in_scope
 from afiya.domain.audit.model import AuditRecord
 from afiya.domain.fhir.search import ParamType, SearchRequest, SearchSpec, TokenValue
-from afiya.domain.prescribing import use_cases
+from afiya.domain.prescribing import dispensing, use_cases
 from afiya.domain.prescribing.orders import (
     Dispensing,
     DispensingStatus,
@@ -574,7 +574,7 @@ async def search_service_requests(ctx: FhirContext, request: SearchRequest) -> S
 
 
 async def read_medication_dispense(ctx: FhirContext, ident: str) -> Resource:
-    found = await use_cases.read_dispensing(
+    found = await dispensing.read_dispensing(
         uuid_of(ident),
         principal=ctx.principal,
         clinical=ctx.uow.clinical,
@@ -622,7 +622,7 @@ async def search_medication_dispenses(ctx: FhirContext, request: SearchRequest) 
 
 
 async def _read_dispensing(ctx: FhirContext, ident: UUID) -> Dispensing:
-    return await use_cases.read_dispensing(
+    return await dispensing.read_dispensing(
         ident,
         principal=ctx.principal,
         clinical=ctx.uow.clinical,
