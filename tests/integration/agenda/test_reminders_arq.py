@@ -34,6 +34,10 @@ from tests.integration.sms.conftest import AT_API_KEY, AT_USERNAME
 
 TWO_HOURS = timedelta(hours=2)
 
+# Real ARQ workers cost seconds per test: the double's threaded server is enough here (the
+# SMS adapter tests run its protocol under both of its servers).
+pytestmark = pytest.mark.parametrize("gateway_double", ["threads"], indirect=True)
+
 
 @pytest.fixture
 async def arq_container(settings):
