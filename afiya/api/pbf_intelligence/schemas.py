@@ -13,10 +13,10 @@ from afiya.adapters.db.models.pbf_intelligence import (
     PbfAnomalyFlagRow,
     PbfIntelligenceRunRow,
     PbfModelRow,
-    PbfPlanTargetRow,
     PbfPlanUnitRow,
 )
 from afiya.adapters.i18n import Translator
+from afiya.domain.pbf_intelligence.plan_review import PlanTarget
 from afiya.domain.shared.i18n import Message
 
 Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}(0[1-9]|1[0-2])$")]
@@ -239,7 +239,7 @@ class PbfPlanTargetRead(msgspec.Struct):
     outcome_at: datetime | None
 
     @classmethod
-    def of(cls, t: PbfPlanTargetRow) -> PbfPlanTargetRead:
+    def of(cls, t: PlanTarget) -> PbfPlanTargetRead:
         return cls(
             t.id,
             t.org_unit_id,

@@ -19,6 +19,41 @@ from afiya.adapters.db.models.pbf_intelligence import (
 )
 from afiya.adapters.db.repositories.orgunits import scope_clause
 from afiya.domain.access.policy import Scope
+from afiya.domain.pbf_intelligence.plan_review import PlanTarget, PlanUnderReview
+
+_REVIEWED = (
+    "state",
+    "review_reason",
+    "reviewed_by",
+    "reviewed_at",
+    "counter_verification_id",
+    "verified_value",
+    "outcome_by",
+    "outcome_at",
+)
+
+
+def plan_target_of(row: PbfPlanTargetRow) -> PlanTarget:
+    return PlanTarget(
+        id=row.id,
+        run_id=row.run_id,
+        org_unit_id=row.org_unit_id,
+        org_unit_path=row.org_unit_path,
+        period=row.period,
+        indicator=row.indicator,
+        package=row.package,
+        activity=row.activity,
+        origin=row.origin,
+        state=row.state,
+        replaces_id=row.replaces_id,
+        review_reason=row.review_reason,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        counter_verification_id=row.counter_verification_id,
+        verified_value=row.verified_value,
+        outcome_by=row.outcome_by,
+        outcome_at=row.outcome_at,
+    )
 
 
 class PlanTargetQueries:
@@ -42,7 +77,28 @@ class PlanTargetQueries:
         await self._session.flush()
         return len(items)
 
-    async def plan_targets(self, run_id: UUID, scope: Scope) -> list[PbfPlanTargetRow]:
+    async def plan_under_review(self, run_id: UUID) -> PlanUnderReview | None:
+        run = await self._session.get(PbfIntelligenceRunRow, run_id)
+        if run is None or run.kind != "plan" or run.deleted_at is not None:
+            return None
+        return PlanUnderReview(
+            id=run.id,
+            programme=str(run.parameters["programme"]),
+            period=str(run.period),
+            scope_paths=tuple(run.scope_paths),
+            status=run.status,
+            state=run.plan_state,
+            approved_by=run.approved_by,
+            approved_at=run.approved_at,
+        )
+
+    async def approve_plan(self, run_id: UUID, by: UUID, at: datetime) -> None:
+        run = await self._session.get(PbfIntelligenceRunRow, run_id)
+        assert run is not None
+        run.plan_state, run.approved_by, run.approved_at = "approved", by, at
+        await self._session.flush()
+
+    async def plan_targets(self, run_id: UUID, scope: Scope) -> list[PlanTarget]:
         """The plan's targets inside ``scope``, by facility path then indicator."""
         stmt = (
             select(PbfPlanTargetRow)
@@ -57,9 +113,9 @@ class PlanTargetQueries:
                 PbfPlanTargetRow.created_at,
             )
         )
-        return list((await self._session.execute(stmt)).scalars())
+        return [plan_target_of(row) for row in (await self._session.execute(stmt)).scalars()]
 
-    async def plan_target(self, run_id: UUID, target_id: UUID) -> PbfPlanTargetRow | None:
+    async def _target_row(self, run_id: UUID, target_id: UUID) -> PbfPlanTargetRow | None:
         return (
             await self._session.execute(
                 select(PbfPlanTargetRow).where(
@@ -70,10 +126,14 @@ class PlanTargetQueries:
             )
         ).scalar_one_or_none()
 
+    async def plan_target(self, run_id: UUID, target_id: UUID) -> PlanTarget | None:
+        row = await self._target_row(run_id, target_id)
+        return None if row is None else plan_target_of(row)
+
     async def plan_target_at(
         self, run_id: UUID, org_unit_id: UUID, indicator: str
-    ) -> PbfPlanTargetRow | None:
-        return (
+    ) -> PlanTarget | None:
+        row = (
             await self._session.execute(
                 select(PbfPlanTargetRow).where(
                     PbfPlanTargetRow.run_id == run_id,
@@ -82,17 +142,38 @@ class PlanTargetQueries:
                 )
             )
         ).scalar_one_or_none()
+        return None if row is None else plan_target_of(row)
 
-    async def add_plan_target(self, row: PbfPlanTargetRow) -> PbfPlanTargetRow:
-        self._session.add(row)
+    async def add_plan_target(self, target: PlanTarget) -> None:
+        self._session.add(
+            PbfPlanTargetRow(
+                id=target.id,
+                run_id=target.run_id,
+                org_unit_id=target.org_unit_id,
+                org_unit_path=target.org_unit_path,
+                period=target.period,
+                indicator=target.indicator,
+                package=target.package,
+                activity=target.activity,
+                origin=target.origin,
+                replaces_id=target.replaces_id,
+                **{name: getattr(target, name) for name in _REVIEWED},
+            )
+        )
         await self._session.flush()
-        return row
 
-    async def frame_unit(self, run_id: UUID, org_unit_id: UUID) -> PbfPlanUnitRow | None:
-        """The facility's row in the plan's sampling frame, if it is in the frame."""
+    async def save_plan_target(self, target: PlanTarget) -> None:
+        row = await self._target_row(target.run_id, target.id)
+        assert row is not None
+        for name in _REVIEWED:
+            setattr(row, name, getattr(target, name))
+        await self._session.flush()
+
+    async def frame_unit_path(self, run_id: UUID, org_unit_id: UUID) -> str | None:
+        """The facility's path when it is in the plan's sampling frame."""
         return (
             await self._session.execute(
-                select(PbfPlanUnitRow).where(
+                select(PbfPlanUnitRow.org_unit_path).where(
                     PbfPlanUnitRow.run_id == run_id, PbfPlanUnitRow.org_unit_id == org_unit_id
                 )
             )
