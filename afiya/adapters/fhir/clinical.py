@@ -1,5 +1,5 @@
 """Mapping the clinical record to FHIR R4: Encounter, Observation, Condition,
-AllergyIntolerance, DiagnosticReport (read only; writes go through ``/api/v1``).
+AllergyIntolerance, DiagnosticReport (the way in is :mod:`afiya.adapters.fhir.clinical_in`).
 
 Codes: LOINC for measurements and lab results, UCUM for the canonical units of vital
 signs, WHO ICD-10 for diagnoses and problems, SNOMED CT ``716186003`` for the explicit
@@ -22,7 +22,7 @@ from afiya.domain.clinical.allergies import (
 from afiya.domain.clinical.diagnoses import Certainty, Diagnosis, DiagnosisRank
 from afiya.domain.clinical.encounters import Encounter, EncounterKind, EncounterStatus
 from afiya.domain.clinical.measurements import Observation
-from afiya.domain.clinical.observations import definition
+from afiya.domain.clinical.observations import DEFINITIONS, definition
 from afiya.domain.clinical.problems import Problem, ProblemStatus
 from afiya.domain.clinical.results import ImagingReport, LabResult
 
@@ -45,9 +45,22 @@ ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 REPORT_SECTION = f"{_TERMINOLOGY}/v2-0074"
 INTERPRETATION = f"{_TERMINOLOGY}/v3-ObservationInterpretation"
 DISCHARGE_DISPOSITION = f"{_TERMINOLOGY}/discharge-disposition"
+TRIAGE_SYSTEM = f"{BASE_URI}/CodeSystem/triage"  # Afiya's triage level, 1 (red) to 5 (blue)
 
 VITAL_SIGNS = "vital-signs"
 LABORATORY = "laboratory"
+
+UCUM_UNITS = frozenset(
+    {unit for d in DEFINITIONS for unit in (d.unit, *d.units)}
+    | {
+        "%", "g/L", "g/dL", "mg/dL", "mg/L", "ug/L", "ng/mL", "pg/mL", "mmol/L", "umol/L",
+        "nmol/L", "pmol/L", "mol/L", "meq/L", "[iU]/L", "m[iU]/mL", "U/L", "10*3/uL",
+        "10*6/uL", "10*9/L", "10*12/L", "/uL", "fL", "pg", "s", "min", "h", "mm/h", "mL/min",
+        "mL/min/{1.73_m2}", "[pH]", "mm[Hg]", "kPa", "kg", "g", "[lb_av]", "cm", "m", "Cel",
+    }
+)  # fmt: skip
+"""Lab units given with the UCUM system on the way out: the vital signs' units and the
+usual UCUM codes of lab results. Another unit is the lab's text (no system claimed)."""
 
 _CLASS = {
     EncounterKind.OUTPATIENT: ("AMB", "ambulatory"),
@@ -131,6 +144,9 @@ def encounter(e: Encounter, diagnoses: list[Diagnosis]) -> dict[str, Any]:
             "id": str(e.id),
             "status": ENCOUNTER_STATUS[e.status],
             "class": _coding(ACT_CODE, code, display),
+            "priority": _concept(TRIAGE_SYSTEM, str(e.triage.value), e.triage.colour)
+            if e.triage is not None
+            else None,
             "subject": reference("Patient", e.patient_id),
             "participant": [{"individual": reference("Practitioner", e.attending_id)}],
             "period": {"start": instant(e.started_at), "end": instant(e.ended_at)},
@@ -170,16 +186,25 @@ def vital_sign(o: Observation) -> dict[str, Any]:
     )
 
 
+def observation_category(code: str) -> str:
+    """``vital-signs`` for a code of the vital-signs catalogue, else ``laboratory``."""
+    spec = definition(code)
+    return VITAL_SIGNS if spec is not None and spec.loinc == code else LABORATORY
+
+
 def lab_observation(r: LabResult) -> dict[str, Any]:
-    """A lab result: a value with the unit the lab gave (not checked against UCUM, so no
-    UCUM system is claimed) and its reference range and flag, or a text result."""
+    """A lab result: a value with the unit the lab gave (with the UCUM system when it is
+    one of :data:`UCUM_UNITS`, else as text) and its reference range and flag, or a text
+    result. A vital sign's code sent in another unit (a weight in pounds) is a lab result
+    of the ``vital-signs`` category, value and unit as sent."""
     ref = r.reference
     ranges = []
     if ref is not None and (ref.low is not None or ref.high is not None):
+        ucum = ref.unit in UCUM_UNITS
         ranges.append(
             {
-                "low": _quantity(ref.low, ref.unit, ucum=False) if ref.low is not None else None,
-                "high": _quantity(ref.high, ref.unit, ucum=False) if ref.high is not None else None,
+                "low": _quantity(ref.low, ref.unit, ucum=ucum) if ref.low is not None else None,
+                "high": _quantity(ref.high, ref.unit, ucum=ucum) if ref.high is not None else None,
             }
         )
     numeric = r.value is not None and r.unit
@@ -189,13 +214,13 @@ def lab_observation(r: LabResult) -> dict[str, Any]:
             "id": str(r.id),
             "meta": {"versionId": str(r.version)},
             "status": r.status.value,
-            "category": _category(LABORATORY),
+            "category": _category(observation_category(r.code)),
             "code": _concept(LOINC, r.code, r.name),
             "subject": reference("Patient", r.patient_id),
             "encounter": reference("Encounter", r.encounter_id) if r.encounter_id else None,
             "effectiveDateTime": instant(r.observed_at),
             "issued": instant(r.reported_at),
-            "valueQuantity": _quantity(r.value, r.unit, ucum=False)  # type: ignore[arg-type]
+            "valueQuantity": _quantity(r.value, r.unit, ucum=r.unit in UCUM_UNITS)  # type: ignore[arg-type]
             if numeric
             else None,
             "valueString": None if numeric else r.text,
@@ -317,11 +342,13 @@ def allergy(a: Allergy) -> dict[str, Any]:
     """An allergy or intolerance; one refuted by a later "no known allergies" statement
     is inactive."""
     system = _SUBSTANCE_SYSTEM.get(a.substance.system)
-    code = (
-        _concept(system, a.substance.code, a.substance.display)
-        if system
-        else {"text": a.substance.display}
-    )
+    token = a.substance.code.split("|", 1) if "|" in a.substance.code else None
+    if system:
+        code = _concept(system, a.substance.code, a.substance.display)
+    elif token and ":" in token[0]:  # "<system URI>|<code>", as sent over FHIR
+        code = _concept(token[0], token[1], a.substance.display)
+    else:
+        code = {"text": a.substance.display}
     return prune(
         {
             "resourceType": "AllergyIntolerance",

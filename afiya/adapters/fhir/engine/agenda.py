@@ -1,7 +1,8 @@
-"""FHIR Appointment and Schedule (read and search) and AuditEvent (search by patient).
+"""FHIR Appointment (read, search, vread, history, create), Schedule, Slot, AuditEvent.
 
-Appointments are booked through ``/api/v1/agenda`` (slot rules, double-booking guard,
-reminders); FHIR reads them. Every appointment returned is audited with its patient.
+Appointments are booked through the agenda's use case, from ``/api/v1/appointments`` or
+a FHIR create (:mod:`afiya.adapters.fhir.engine.agenda_writes`): slot rules,
+double-booking guard, reminders. Every appointment returned is audited with its patient.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from uuid import UUID
 
 from afiya.adapters.fhir import patient as patient_map
 from afiya.adapters.fhir import resources as maps
+from afiya.adapters.fhir.common import APPOINTMENT_TYPE_SYSTEM
+from afiya.adapters.fhir.engine.agenda_writes import appointment_resource, create_appointment
 from afiya.adapters.fhir.engine.context import FhirContext
 from afiya.adapters.fhir.engine.errors import FhirError
 from afiya.adapters.fhir.engine.registry import (
@@ -78,7 +81,7 @@ async def read_appointment(ctx: FhirContext, ident: str) -> Resource:
         raise NotFound()
     authorize(ctx.principal, Permission.APPOINTMENTS_READ, stored.unit_path)
     await ctx.record(_audit(ident, stored.appointment.patient_id, "fhir.read"))
-    return maps.appointment(stored)
+    return appointment_resource(stored)
 
 
 async def _appointment_versions(ctx: FhirContext, ident: str) -> tuple[Any, list[Any]]:
@@ -99,7 +102,7 @@ async def vread_appointment(ctx: FhirContext, ident: str, version: int) -> Resou
             Message(N_("Version {version} of this resource does not exist."), {"version": version}),
         )
     await ctx.record(_audit(ident, current.appointment.patient_id, "fhir.vread"))
-    return maps.appointment(ctx.uow.fhir.appointment_as_of(found))
+    return appointment_resource(ctx.uow.fhir.appointment_as_of(found))
 
 
 async def appointment_history(ctx: FhirContext, ident: str) -> list[HistoryEntry]:
@@ -112,7 +115,7 @@ async def appointment_history(ctx: FhirContext, ident: str) -> list[HistoryEntry
             v.recorded_at,
             None
             if v.operation == "delete"
-            else maps.appointment(ctx.uow.fhir.appointment_as_of(v)),
+            else appointment_resource(ctx.uow.fhir.appointment_as_of(v)),
         )
         for v in reversed(versions)
     ]
@@ -126,7 +129,7 @@ async def search_appointments(ctx: FhirContext, request: SearchRequest) -> Searc
     included: list[Resource] = []
     if "Appointment:patient" in request.includes:
         included = await _patients(ctx, {UUID(s.appointment.patient_id) for s in found})
-    return SearchResult([maps.appointment(s) for s in found], total, included)
+    return SearchResult([appointment_resource(s) for s in found], total, included)
 
 
 async def _patients(ctx: FhirContext, ids: set[UUID]) -> list[Resource]:
@@ -231,6 +234,9 @@ register(
         vread=vread_appointment,
         history=appointment_history,
         search=search_appointments,
+        write_permission=Permission.APPOINTMENTS_WRITE,
+        create=create_appointment,
+        conditional_create=True,
         entities=("appointment",),
         subscribable=True,
         patient_data=True,
@@ -242,8 +248,18 @@ register(
             "status": "booked (booked or confirmed), arrived, fulfilled, cancelled, noshow",
         },
         documentation=(
-            "Read and search; booking, confirming and cancelling go through "
-            "/api/v1/agenda (slot rules, double-booking guard, reminders). Status: "
+            "Read, search, vread, history and create. Create books through the agenda's "
+            "use case (slot rules, double-booking guard 409, reminders, audit): a Patient "
+            "and a Practitioner participant, the appointment type as serviceType (or "
+            "appointmentType) coded in " + APPOINTMENT_TYPE_SYSTEM + ", start (end and "
+            "minutesDuration must be the type's duration), status booked, comment; a "
+            "Location participant must be the type's service or facility. Refused (422): "
+            "another status (proposed, pending...: the agenda keeps no requests), other "
+            "participants, a missing type. Not kept (X-Afiya-Not-Stored): identifier, "
+            "reasonCode, reasonReference, description, priority, serviceCategory, "
+            "specialty, slot, basedOn, requestedPeriod, participant type/status. "
+            "Conditional create: If-None-Exist with patient, practitioner and date. "
+            "Confirming and cancelling go through /api/v1/appointments. Status: "
             "confirmed → booked, completed → fulfilled, no_show → noshow, rescheduled → "
             "cancelled (comment names the new appointment)."
         ),
