@@ -170,6 +170,13 @@ class Settings:
             "subscription notifications. Empty: `http://localhost:8000/fhir/R4`."
         },
     )
+    document_max_bytes: int = field(
+        default=20 * 1024 * 1024,
+        metadata={
+            "doc": "Largest document another system may send (FHIR Binary and "
+            "DocumentReference content), in bytes. Default 20 MB; at most 70 MB."
+        },
+    )
     fhir_subscriptions_allow_http: bool = field(
         default=False,
         metadata={

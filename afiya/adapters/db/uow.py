@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from afiya.adapters.db.repositories.agenda import SqlAgendaRepository
 from afiya.adapters.db.repositories.audit import SqlAuditLog, SqlAuditStore, append_events
 from afiya.adapters.db.repositories.clinical import SqlClinicalRepository
+from afiya.adapters.db.repositories.clinical_documents import SqlExternalDocumentRepository
 from afiya.adapters.db.repositories.dhis2 import Dhis2Repositories
 from afiya.adapters.db.repositories.fhir import SqlFhirRepository
 from afiya.adapters.db.repositories.identity import SqlRefreshTokenStore, SqlUserRepository
@@ -113,6 +114,13 @@ class UnitOfWork:
         if "_clinical" not in self.__dict__:
             self._clinical = SqlClinicalRepository(self.session, self._factory.cipher)
         return self._clinical
+
+    @property
+    def clinical_documents(self) -> SqlExternalDocumentRepository:
+        """Documents received from other systems and their files (built on first use)."""
+        if "_clinical_documents" not in self.__dict__:
+            self._clinical_documents = SqlExternalDocumentRepository(self.session)
+        return self._clinical_documents
 
     @property
     def fhir(self) -> SqlFhirRepository:

@@ -7,7 +7,9 @@ permission like every ``/api/v1`` route; the CapabilityStatement reads the same 
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, post, put, route
@@ -16,6 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
 from afiya.adapters.fhir.engine import bundle as bundles
+from afiya.adapters.fhir.engine import documents
 from afiya.adapters.fhir.engine import interactions as act
 from afiya.adapters.fhir.engine.capability import capability_statement
 from afiya.adapters.fhir.engine.catalog import REGISTRY
@@ -46,6 +49,8 @@ def context(request: Request[Any, Any, Any], principal: Any, uow: Any) -> FhirCo
         headers={k.lower(): v for k, v in request.headers.items()},
         translate=request_translator(request),
         allow_http=bool(getattr(container.settings, "fhir_subscriptions_allow_http", False)),
+        blobs=container.blobs,
+        document_max_bytes=int(container.settings.document_max_bytes),
     )
 
 
@@ -60,6 +65,32 @@ async def json_body(request: Request[Any, Any, Any]) -> Any:
         raise FhirError(400, "structure", Message(N_("The body is not valid JSON."))) from None
 
 
+RAW_BODY_TYPES = frozenset({"Binary"})
+"""Types whose create takes the raw file (any Content-Type but FHIR JSON) and whose read
+answers the raw bytes unless the client asks for FHIR JSON (FHIR's Binary rules)."""
+DOCUMENT_BODY_LIMIT = 100 * 1024 * 1024
+"""Body limit of Binary and DocumentReference creates (base64 inflates a file by 4/3);
+the document size limit itself is a setting, checked by the use case (413)."""
+
+
+def _wants_fhir(request: Request[Any, Any, Any]) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    return "fhir+json" in accept or "application/json" in accept or "fhir+xml" in accept
+
+
+async def _binary_body(request: Request[Any, Any, Any]) -> Any:
+    """A raw upload as the FHIR Binary it stands for; FHIR JSON as is."""
+    kind = request.headers.get("content-type", "")
+    if "fhir+json" in kind or kind.split(";")[0].strip() == "application/json":
+        return await json_body(request)
+    raw = await request.body()
+    return {
+        "resourceType": "Binary",
+        "contentType": kind or "application/octet-stream",
+        "data": base64.b64encode(raw).decode("ascii"),
+    }
+
+
 def respond(answer: act.Answer) -> Response[bytes]:
     if answer.body is None:
         return Response(b"", status_code=answer.status, headers=answer.headers)
@@ -68,6 +99,14 @@ def respond(answer: act.Answer) -> Response[bytes]:
 
 def _lenient(request: Request[Any, Any, Any]) -> bool:
     return "handling=lenient" in request.headers.get("prefer", "").replace(" ", "")
+
+
+def _query_condition(request: Request[Any, Any, Any]) -> str | None:
+    """A conditional create's search sent as the POST's query string (fhirpy's
+    ``get_or_create``, Aidbox) instead of FHIR's ``If-None-Exist`` header: the same
+    condition, never silently ignored (that would register the patient twice)."""
+    items = [(k, v) for k, v in request.query_params.items() if k not in ("_format", "_pretty")]
+    return urlencode(items) if items else None
 
 
 def _routes_for(kind: ResourceType) -> list[HTTPRouteHandler]:
@@ -82,7 +121,11 @@ def _routes_for(kind: ResourceType) -> list[HTTPRouteHandler]:
         uow: Uow,
         rid: FromPath[str],
     ) -> Response[bytes]:
-        return respond(await act.read(context(request, principal, uow), name, rid))
+        ctx = context(request, principal, uow)
+        if name in RAW_BODY_TYPES and not _wants_fhir(request):
+            content_type, data, _ = await documents.binary_content(ctx, rid)
+            return Response(data, status_code=200, media_type=content_type)
+        return respond(await act.read(ctx, name, rid))
 
     async def search_handler(
         request: Request[Any, Any, Any], principal: CurrentPrincipal, uow: Uow
@@ -148,17 +191,20 @@ def _routes_for(kind: ResourceType) -> list[HTTPRouteHandler]:
             )(history_handler)
         )
     if kind.create is not None:
+        limit: dict[str, Any] = {}
+        if name in ("Binary", "DocumentReference"):
+            limit["request_max_body_size"] = DOCUMENT_BODY_LIMIT
 
         async def create_handler(
             request: Request[Any, Any, Any], principal: CurrentPrincipal, uow: Uow
         ) -> Response[bytes]:
             ctx = context(request, principal, uow)
-            body = await json_body(request)
+            body = await (_binary_body if name in RAW_BODY_TYPES else json_body)(request)
             answer = await act.create(
                 ctx,
                 name,
                 body,
-                if_none_exist=request.headers.get("if-none-exist"),
+                if_none_exist=request.headers.get("if-none-exist") or _query_condition(request),
                 prefer=request.headers.get("prefer"),
             )
             return respond(answer)
@@ -170,6 +216,7 @@ def _routes_for(kind: ResourceType) -> list[HTTPRouteHandler]:
                 summary=f"Create a {name}",
                 description=kind.documentation,
                 opt=write_opt,
+                **limit,
             )(create_handler)
         )
     if kind.update is not None:

@@ -10,12 +10,13 @@ from afiya.adapters.fhir.engine import (
     agenda,
     clinical,
     directory,
+    documents,
     patient,
     prescribing,
     subscriptions,
 )
 from afiya.adapters.fhir.engine.registry import REGISTRY
 
-MODULES = (patient, directory, agenda, subscriptions, prescribing, clinical)
+MODULES = (patient, directory, agenda, subscriptions, prescribing, clinical, documents)
 
 __all__ = ["MODULES", "REGISTRY"]

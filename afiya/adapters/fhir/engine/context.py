@@ -22,6 +22,8 @@ class FhirContext:
     translate: Any = None
     allow_http: bool = False  # rest-hook endpoints over plain http (tests, LAN)
     quiet: bool = False  # the subscription matcher: evaluates criteria, discloses nothing
+    blobs: Any = None  # the blob store (documents and their Binary content)
+    document_max_bytes: int = 20 * 1024 * 1024  # settings.document_max_bytes
 
     async def record(self, record: AuditRecord) -> None:
         """Audit an access (not while matching criteria: nothing leaves the server then)."""
