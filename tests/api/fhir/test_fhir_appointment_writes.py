@@ -9,86 +9,19 @@ booked and read back with its times, participants and comment. Double booking an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from afiya.adapters.fhir.common import APPOINTMENT_TYPE_SYSTEM
-from afiya.adapters.seed.demo import SYSTEM_CONTEXT
-from afiya.bootstrap import Container, build
-from afiya.domain.shared.clock import FixedClock
-from afiya.settings import Settings
+from tests.api.fhir.agenda_setup import morning_clock, morning_container, open_agenda  # noqa: F401
 from tests.api.fhir.helpers import example, get, outcome_paths, person, post, valid
-from tests.api.patients.helpers import facility_id
-from tests.conftest import FAST_HASHER
 
 A = "Appointment"
 NOT_STORED = "X-Afiya-Not-Stored"
 
 
-@pytest.fixture
-def clock() -> FixedClock:
-    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-    return FixedClock(datetime(tomorrow.year, tomorrow.month, tomorrow.day, 7, 30, tzinfo=UTC))
-
-
-@pytest.fixture
-async def container(settings: Settings, clock: FixedClock) -> AsyncIterator[Container]:
-    from afiya.jobs.registry import handlers
-
-    built = build(settings, hasher=FAST_HASHER, clock=clock)
-    built.runner.register_all(handlers())
-    yield built
-    await built.close()
-
-
-async def _unit(client: Any, headers: dict[str, str], code: str) -> str:
-    response = await client.get(
-        "/api/v1/org-units/", params={"q": code, "limit": 5}, headers=headers
-    )
-    return str(next(u["id"] for u in response.json()["items"] if u["code"] == code))
-
-
 async def _agenda(client: Any, container: Any, desk: dict[str, str]) -> dict[str, str]:
     """A two-hour consultation type and the doctor's morning session, through /api/v1."""
-    fid = await facility_id(client, desk, "CH-TZ")
-    sid = await _unit(client, desk, "CH-TZ-S1")
-    async with container.uow(SYSTEM_CONTEXT) as uow:
-        doctor = await uow.users.get_by_username("demo.doctor")
-    kind = await client.post(
-        "/api/v1/agenda/appointment-types",
-        headers=desk,
-        json={
-            "facility_id": fid,
-            "service_id": sid,
-            "code": "DISC",
-            "name": "Discussion of results",
-            "duration_minutes": 120,
-        },
-    )
-    assert kind.status_code == 201, kind.text
-    day = container.clock.now().date()
-    schedule = await client.post(
-        "/api/v1/agenda/schedules",
-        headers=desk,
-        json={
-            "facility_id": fid,
-            "service_id": sid,
-            "practitioner_id": str(doctor.id),
-            "sessions": [{"weekday": day.weekday(), "start": "08:00", "end": "12:00"}],
-            "valid_from": day.isoformat(),
-        },
-    )
-    assert schedule.status_code == 201, schedule.text
-    return {
-        "facility": fid,
-        "service": sid,
-        "doctor": str(doctor.id),
-        "type": kind.json()["id"],
-        "day": day.isoformat(),
-    }
+    return await open_agenda(client, container, desk, "DISC", "Discussion of results", 120)
 
 
 async def _patient(client: Any, desk: dict[str, str], agenda: dict[str, str], **extra: Any) -> str:

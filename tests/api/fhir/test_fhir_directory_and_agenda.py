@@ -6,78 +6,21 @@ of /api/v1; appointments and audit events are read with their patient audited.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-
-import pytest
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from sqlalchemy import select
 
 from afiya.adapters.db.models import AuditEventRow
 from afiya.adapters.seed.demo import SYSTEM_CONTEXT
 from afiya.api.app import create_app
-from afiya.bootstrap import Container, build
-from afiya.domain.shared.clock import FixedClock
-from afiya.settings import Settings
+from tests.api.fhir.agenda_setup import morning_clock, morning_container, open_agenda, unit_id  # noqa: F401
 from tests.api.fhir.helpers import get, person, post, valid
 from tests.api.patients.helpers import facility_id
-from tests.conftest import FAST_HASHER
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-    return FixedClock(datetime(tomorrow.year, tomorrow.month, tomorrow.day, 7, 30, tzinfo=UTC))
-
-
-@pytest.fixture
-async def container(settings: Settings, clock: FixedClock) -> AsyncIterator[Container]:
-    from afiya.jobs.registry import handlers
-
-    built = build(settings, hasher=FAST_HASHER, clock=clock)
-    built.runner.register_all(handlers())
-    yield built
-    await built.close()
-
-
-async def _unit(client, headers, code):
-    response = await client.get(
-        "/api/v1/org-units/", params={"q": code, "limit": 5}, headers=headers
-    )
-    return next(u["id"] for u in response.json()["items"] if u["code"] == code)
 
 
 async def _book(client, container, desk):
     """A facility schedule, a patient and an appointment, made through /api/v1."""
-    fid = await facility_id(client, desk, "CH-TZ")
-    sid = await _unit(client, desk, "CH-TZ-S1")
-    async with container.uow(SYSTEM_CONTEXT) as uow:
-        doctor = await uow.users.get_by_username("demo.doctor")
-    kind = await client.post(
-        "/api/v1/agenda/appointment-types",
-        headers=desk,
-        json={
-            "facility_id": fid,
-            "service_id": sid,
-            "code": "CONS",
-            "name": "Consultation",
-            "duration_minutes": 30,
-        },
-    )
-    assert kind.status_code == 201, kind.text
-    day = container.clock.now().date()
-    schedule = await client.post(
-        "/api/v1/agenda/schedules",
-        headers=desk,
-        json={
-            "facility_id": fid,
-            "service_id": sid,
-            "practitioner_id": str(doctor.id),
-            "sessions": [{"weekday": day.weekday(), "start": "08:00", "end": "12:00"}],
-            "valid_from": day.isoformat(),
-        },
-    )
-    assert schedule.status_code == 201, schedule.text
+    agenda = await open_agenda(client, container, desk, "CONS", "Consultation", 30)
+    fid, day, doctor = agenda["facility"], agenda["day"], agenda["doctor"]
     patient = await post(client, desk, "/Patient", person(fid))
     assert patient.status_code == 201, patient.text
     patient_id = patient.json()["id"]
@@ -86,21 +29,13 @@ async def _book(client, container, desk):
         headers=desk,
         json={
             "patient_id": patient_id,
-            "practitioner_id": str(doctor.id),
-            "appointment_type_id": kind.json()["id"],
-            "starts_at": f"{day.isoformat()}T09:00:00Z",
+            "practitioner_id": doctor,
+            "appointment_type_id": agenda["type"],
+            "starts_at": f"{day}T09:00:00Z",
         },
     )
     assert booked.status_code == 201, booked.text
-    return {
-        "facility": fid,
-        "service": sid,
-        "doctor": str(doctor.id),
-        "patient": patient_id,
-        "appointment": booked.json()["id"],
-        "schedule": schedule.json()["id"],
-        "day": day.isoformat(),
-    }
+    return agenda | {"patient": patient_id, "appointment": booked.json()["id"]}
 
 
 class TestMetadata:
@@ -146,7 +81,7 @@ class TestDirectory:
     async def test_org_units_are_organizations_and_locations_within_scope(self, client, auth):
         clerk = await auth("demo.receptionist")
         fid = await facility_id(client, clerk, "CH-TZ")
-        sid = await _unit(client, clerk, "CH-TZ-S1")
+        sid = await unit_id(client, clerk, "CH-TZ-S1")
         org = valid((await get(client, clerk, f"/Organization/{fid}")).json())
         assert org["type"][0]["coding"][0]["code"] == "facility"
         assert "partOf" in org
