@@ -9,7 +9,12 @@ Pure functions, so the parser is tested without HTTP or a database (property tes
 - ``token`` values ``system|code``, ``|code`` and ``code``; ``string`` values with the
   ``:exact`` and ``:contains`` modifiers; ``reference`` values ``Type/id`` or ``id``;
 - the result parameters ``_count`` (1..MAX_COUNT), ``_offset``, ``_sort``,
-  ``_summary=count``, ``_include``, ``_lastUpdated``, ``_id``.
+  ``_summary=count``, ``_include``, ``_revinclude``, ``_lastUpdated``, ``_id``.
+
+``_include`` and ``_revinclude`` take ``Type:param`` or ``Type:param:Target``, one pair
+per occurrence (repeat the parameter for more), no modifier (``:iterate`` is refused);
+the pairs a type accepts are its spec's ``includes`` / ``revincludes`` (both spellings
+listed), and the request keeps the ``Type:param`` form.
 
 Unknown parameters are refused (400) unless the client sends ``Prefer: handling=lenient``,
 so a client never mistakes an ignored filter for an applied one.
@@ -118,7 +123,8 @@ class SearchRequest:
     offset: int = 0
     sort: tuple[SortKey, ...] = ()
     summary_count: bool = False
-    includes: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()  # "Type:param", the searched type being Type
+    revincludes: tuple[str, ...] = ()  # "Type:param", param pointing at the searched type
     ignored: tuple[str, ...] = ()  # unknown parameters dropped under handling=lenient
 
     def values(self, name: str) -> list[Criterion]:
@@ -132,11 +138,14 @@ class SearchSpec:
     params: Mapping[str, ParamType]
     sorts: frozenset[str] = frozenset()
     includes: frozenset[str] = frozenset()
+    revincludes: frozenset[str] = frozenset()
     modifiers: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 COMMON_PARAMS: Mapping[str, ParamType] = {"_id": ParamType.TOKEN, "_lastUpdated": ParamType.DATE}
-RESULT_PARAMS = frozenset({"_count", "_offset", "_sort", "_summary", "_include", "_format"})
+RESULT_PARAMS = frozenset(
+    {"_count", "_offset", "_sort", "_summary", "_include", "_revinclude", "_format"}
+)
 STRING_MODIFIERS = frozenset({"exact", "contains"})
 
 _DATE = re.compile(
@@ -242,9 +251,16 @@ def parse_search(
     count, offset, summary_count = DEFAULT_COUNT, 0, False
     sort: list[SortKey] = []
     includes: list[str] = []
+    revincludes: list[str] = []
     for key, value in items:
         name, _, modifier = key.partition(":")
         if name in RESULT_PARAMS:
+            if modifier and name in ("_include", "_revinclude"):
+                raise _fail(
+                    N_("The modifier :{modifier} is not supported on {name}."),
+                    name=name,
+                    modifier=modifier,
+                )
             if name == "_count":
                 count = _positive("_count", value, low=0, high=MAX_COUNT)
             elif name == "_offset":
@@ -270,7 +286,13 @@ def parse_search(
             elif name == "_include":
                 if value not in spec.includes:
                     raise _fail(N_("Unsupported _include: {value}."), name="_include", value=value)
-                includes.append(value)
+                _add_pair(includes, value)
+            elif name == "_revinclude":
+                if value not in spec.revincludes:
+                    raise _fail(
+                        N_("Unsupported _revinclude: {value}."), name="_revinclude", value=value
+                    )
+                _add_pair(revincludes, value)
             continue  # _format: the answer is JSON whatever is asked
         kind = params.get(name)
         if kind is None:
@@ -308,8 +330,16 @@ def parse_search(
         sort=tuple(sort),
         summary_count=summary_count,
         includes=tuple(includes),
+        revincludes=tuple(revincludes),
         ignored=tuple(ignored),
     )
+
+
+def _add_pair(found: list[str], value: str) -> None:
+    """``Type:param[:Target]`` kept once, as ``Type:param``."""
+    pair = ":".join(value.split(":")[:2])
+    if pair not in found:
+        found.append(pair)
 
 
 def string_matches(candidates: Sequence[str | None], wanted: str, modifier: str | None) -> bool:

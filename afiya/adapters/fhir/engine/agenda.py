@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from afiya.adapters.fhir import patient as patient_map
 from afiya.adapters.fhir import resources as maps
 from afiya.adapters.fhir.common import APPOINTMENT_TYPE_SYSTEM
 from afiya.adapters.fhir.engine.agenda_writes import appointment_resource, create_appointment
@@ -52,8 +51,7 @@ APPOINTMENT_SPEC = SearchSpec(
         "status": ParamType.TOKEN,
     },
     sorts=frozenset({"date", "_lastUpdated"}),
-    includes=frozenset({"Appointment:patient"}),
-)
+)  # _include=Appointment:patient: engine/includes.py, as for every type
 SCHEDULE_SPEC = SearchSpec(params={"actor": ParamType.REFERENCE})
 AUDIT_SPEC = SearchSpec(
     params={
@@ -126,31 +124,7 @@ async def search_appointments(ctx: FhirContext, request: SearchRequest) -> Searc
     found, total = await ctx.uow.fhir.appointment_page(scope_of(ctx.principal), request)
     for s in found:
         await ctx.record(_audit(s.appointment.id, s.appointment.patient_id, "fhir.search"))
-    included: list[Resource] = []
-    if "Appointment:patient" in request.includes:
-        included = await _patients(ctx, {UUID(s.appointment.patient_id) for s in found})
-    return SearchResult([appointment_resource(s) for s in found], total, included)
-
-
-async def _patients(ctx: FhirContext, ids: set[UUID]) -> list[Resource]:
-    """Patients for ``_include``: only with patients:read, in scope, each audited."""
-    if not has_permission(ctx.principal, Permission.PATIENTS_READ):
-        return []
-    found = await ctx.uow.patients.get_many(sorted(ids))
-    out = []
-    for patient in found.values():
-        if in_scope(ctx.principal, patient.unit_path):
-            await ctx.record(
-                AuditRecord(
-                    "patient.read",
-                    "patient",
-                    str(patient.id),
-                    patient.id,
-                    details={"via": "fhir.include"},
-                )
-            )
-            out.append(patient_map.to_fhir(patient))
-    return out
+    return SearchResult([appointment_resource(s) for s in found], total)
 
 
 async def appointments_of(ctx: FhirContext, patient_id: UUID) -> list[Resource]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from afiya import __version__
+from afiya.adapters.fhir.engine.includes import MAX_INCLUDED, includes_of, revincludes_of
 from afiya.adapters.fhir.engine.registry import REGISTRY
 from afiya.domain.fhir.search import COMMON_PARAMS
 
@@ -35,8 +36,10 @@ def capability_statement(base: str) -> dict[str, Any]:
             "conditionalDelete": "not-supported",
             "searchParam": params,
         }
-        if kind.search_spec.includes:
-            entry["searchInclude"] = sorted(kind.search_spec.includes)
+        if found := includes_of(name):
+            entry["searchInclude"] = sorted(p.name for p in found)
+        if found := revincludes_of(name):
+            entry["searchRevInclude"] = sorted(p.name for p in found)
         if kind.operations:
             entry["operation"] = [
                 {"name": op, "definition": OPERATION_DEFINITIONS[op]} for op in kind.operations
@@ -58,7 +61,10 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "documentation": (
                     "JSON only. Search: repeated parameters AND, commas OR; _count (max "
                     "100) with next links, _offset, _sort, _summary=count, _lastUpdated; "
-                    "unknown parameters answer 400 unless Prefer: handling=lenient."
+                    "_include and _revinclude for the pairs listed per type (best effort: "
+                    "what the caller may not read is left out; at most "
+                    f"{MAX_INCLUDED} included resources); unknown parameters answer 400 "
+                    "unless Prefer: handling=lenient."
                 ),
                 "security": {
                     "cors": False,

@@ -13,11 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from afiya.adapters.fhir.common import instant, validate
+from afiya.adapters.fhir.engine import includes
 from afiya.adapters.fhir.engine.context import FhirContext
 from afiya.adapters.fhir.engine.errors import FhirError, issue, operation_outcome
 from afiya.adapters.fhir.engine.registry import REGISTRY, Resource, ResourceType, WriteResult
 from afiya.domain.access.policy import authorize
-from afiya.domain.fhir.search import parse_search, query_of
+from afiya.domain.fhir.search import SearchError, SearchRequest, parse_search, query_of
 from afiya.domain.shared.i18n import N_, Message
 
 
@@ -121,15 +122,32 @@ async def history(ctx: FhirContext, name: str, ident: str) -> Answer:
     return Answer(200, bundle)
 
 
+def _parse(
+    kind: ResourceType, items: Sequence[tuple[str, str]], *, lenient: bool = False
+) -> SearchRequest:
+    """The type's search parameters (and the include pairs of the table), checked; a bad
+    one answers 400 with the parameter as the issue's ``expression``."""
+    try:
+        return parse_search(kind.name, items, includes.search_spec(kind), lenient=lenient)
+    except SearchError as exc:
+        parameter = str(exc.details.get("parameter") or "")
+        raise FhirError(
+            400, "invalid", exc.message, expression=[parameter] if parameter else [], code=exc.code
+        ) from exc
+
+
 async def search(
     ctx: FhirContext, name: str, items: Sequence[tuple[str, str]], *, lenient: bool = False
 ) -> Answer:
+    """A searchset: the type's search, then ``_include`` / ``_revinclude`` (every type
+    alike, :mod:`.includes`); ``_summary=count`` answers the total alone."""
     kind = resource_type(name)
     authorize(ctx.principal, kind.read_permission)
-    request = parse_search(name, items, kind.search_spec, lenient=lenient)
+    request = _parse(kind, items, lenient=lenient)
     if request.summary_count:
         request = type(request)(name, request.criteria, count=0, offset=0, summary_count=True)
     result = await kind.search(ctx, request)
+    extra = await includes.gather(ctx, request, result.resources)
     kept = [(k, v) for k, v in items if k not in ("_offset",)]
     self_url = ctx.url(name) + ("?" + urlencode(items) if items else "")
     links = [{"relation": "self", "url": self_url}]
@@ -166,18 +184,14 @@ async def search(
             "resource": r,
             "search": {"mode": "include"},
         }
-        for r in result.included
+        for r in [*result.included, *extra.resources]
     ]
+    notes = [issue("information", "informational", m.render(ctx.translate)) for m in extra.notes]
     if request.ignored:
         text = ", ".join(request.ignored)
-        entries.append(
-            {
-                "resource": operation_outcome(
-                    [issue("warning", "not-supported", f"ignored parameters: {text}")]
-                ),
-                "search": {"mode": "outcome"},
-            }
-        )
+        notes.append(issue("warning", "not-supported", f"ignored parameters: {text}"))
+    if notes:
+        entries.append({"resource": operation_outcome(notes), "search": {"mode": "outcome"}})
     if entries and not request.summary_count:
         bundle["entry"] = entries
     return Answer(200, bundle)
@@ -227,7 +241,7 @@ async def create(
         if not kind.conditional_create:
             raise _not_supported(name, "conditional create")
         items = query_of(if_none_exist.split("?", 1)[-1])
-        request = parse_search(name, items, kind.search_spec)
+        request = _parse(kind, items)
         request = type(request)(name, request.criteria, count=2)
         found = await kind.search(ctx, request)
         if found.total == 1:
