@@ -28,6 +28,7 @@ from afiya.adapters.db.models.platform import AuditEventRow, ChangeLogRow
 from afiya.adapters.db.repositories.agenda_mapping import appointment_of
 from afiya.adapters.db.repositories.audit import _to_event
 from afiya.adapters.db.repositories.fhir_subscriptions import SqlFhirSubscriptionStore
+from afiya.adapters.db.repositories.fhir_versions import SqlFhirVersions
 from afiya.adapters.db.repositories.orgunits import _to_domain as unit_of
 from afiya.adapters.db.repositories.orgunits import scope_clause
 from afiya.domain.access.policy import Scope
@@ -145,6 +146,11 @@ class SqlFhirRepository:
         if self._subscriptions is None:
             self._subscriptions = SqlFhirSubscriptionStore(self._session, self._cipher)
         return self._subscriptions
+
+    @property
+    def past(self) -> SqlFhirVersions:
+        """Versions of resources built from several rows, and past views of the record."""
+        return SqlFhirVersions(self._session, self._cipher)
 
     async def _count(self, stmt: Select[Any]) -> int:
         counted = select(func.count()).select_from(stmt.order_by(None).subquery())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from afiya.adapters.fhir import clinical as maps
+from afiya.adapters.fhir.engine import versions
 from afiya.adapters.fhir.engine.clinical_search import (
     read_first,
     reader,
@@ -117,6 +118,10 @@ _COMMON = (
     "The clinical record (also written through /api/v1); clinical:read in the patient's "
     "facility; every read, each patient searched and every create is audited. "
 )
+_VERSIONS = (
+    " vread and _history come from the change log (the same read, permission and audit, "
+    "plus one <type>.vread or <type>.history event with the patient id). "
+)
 _WRITE = (
     " Create goes through the record's own use case (permission in the patient's "
     "facility, validation, change log, audit); subject/patient must be an Afiya "
@@ -135,6 +140,8 @@ register(
             }
         ),
         read=read_encounter,
+        vread=versions.vread_of("Encounter", read_encounter, versions.ENCOUNTER),
+        history=versions.history_of("Encounter", read_encounter, versions.ENCOUNTER),
         search=search_encounters,
         create=create_encounter,
         write_permission=Permission.CLINICAL_WRITE,
@@ -157,7 +164,9 @@ register(
         f"EMER needs priority coded {maps.TRIAGE_SYSTEM}|1..5. Not kept: identifier, type, "
         "period.end, other participants and locations, reasonCode codings, "
         "hospitalization, length, extensions. Conditional create: If-None-Exist "
-        "patient=...&date=<start>.",
+        "patient=...&date=<start>." + _VERSIONS + "One version per step (start, each "
+        "transfer, discharge or cancel); a past version shows the encounter row, its "
+        "ward movements and its diagnoses as they were before the next step.",
     )
 )
 register(
@@ -173,6 +182,8 @@ register(
             }
         ),
         read=read_observation,
+        vread=versions.vread_of("Observation", read_observation, versions.OBSERVATION),
+        history=versions.history_of("Observation", read_observation, versions.OBSERVATION),
         search=search_observations,
         create=create_observation,
         write_permission=Permission.CLINICAL_READ,
@@ -202,7 +213,10 @@ register(
         "Not kept: identifier, other codings, performer, interpretation (Afiya computes "
         "the flag), bodySite, method, device, specimen, effectivePeriod.end, extensions. "
         "A date without time is 00:00 UTC. Conditional create: If-None-Exist "
-        "patient=...&code=...&date=....",
+        "patient=...&code=...&date=...." + _VERSIONS + "A vital sign or a lab result "
+        "is not rewritten: one version, another only if a patient merge moved it (a "
+        "correction is a new lab result; the versionId a read shows for a lab result "
+        "is its correction number).",
     )
 )
 register(
@@ -217,6 +231,8 @@ register(
             }
         ),
         read=read_condition,
+        vread=versions.vread_of("Condition", read_condition, versions.CONDITION),
+        history=versions.history_of("Condition", read_condition, versions.CONDITION),
         search=search_conditions,
         create=create_condition,
         write_permission=Permission.CLINICAL_WRITE,
@@ -239,7 +255,8 @@ register(
         "problem-list-item adds an active problem with its onset date. Not kept: other "
         "codings, code.text, severity, bodySite, clinicalStatus of a diagnosis, "
         "abatement, recordedDate/recorder/asserter (Afiya records who and when), "
-        "evidence, stage, extensions.",
+        "evidence, stage, extensions." + _VERSIONS + "A diagnosis has a version per "
+        "change of rank or certainty, a problem per change of status.",
     )
 )
 register(
@@ -248,6 +265,8 @@ register(
         read_permission=Permission.CLINICAL_READ,
         search_spec=SearchSpec(params={"patient": ParamType.REFERENCE}),
         read=read_allergy,
+        vread=versions.vread_of("AllergyIntolerance", read_allergy, versions.ALLERGY),
+        history=versions.history_of("AllergyIntolerance", read_allergy, versions.ALLERGY),
         search=search_allergies,
         create=create_allergy,
         write_permission=Permission.CLINICAL_WRITE,
@@ -266,7 +285,9 @@ register(
         "prescriptions are not checked against it. Reactions are kept as manifestation "
         "text with severity (a reaction without severity is not kept). Not kept: "
         "identifier, other codings, onset, lastOccurrence, recorder, asserter, note, "
-        "reaction details, extensions; recordedDate is kept for allergies.",
+        "reaction details, extensions; recordedDate is kept for allergies."
+        + _VERSIONS
+        + "An allergy has a version per change of verification or supersession.",
     )
 )
 register(
@@ -281,6 +302,8 @@ register(
             }
         ),
         read=read_report,
+        vread=versions.vread_of("DiagnosticReport", read_report, versions.REPORT),
+        history=versions.history_of("DiagnosticReport", read_report, versions.REPORT),
         search=search_reports,
         patient_data=True,
         param_docs={
@@ -290,6 +313,8 @@ register(
         },
         documentation=_COMMON
         + "Lab results (one report per result, same id as its Observation) and imaging "
-        "reports (findings as a text attachment, conclusion).",
+        "reports (findings as a text attachment, conclusion)."
+        + _VERSIONS
+        + "A report is not rewritten: one version (another if a patient merge moved it).",
     )
 )

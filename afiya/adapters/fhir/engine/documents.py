@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from afiya.adapters.fhir import documents as maps
+from afiya.adapters.fhir.engine import versions
 from afiya.adapters.fhir.engine.context import FhirContext
 from afiya.adapters.fhir.engine.errors import FhirError
 from afiya.adapters.fhir.engine.registry import (
@@ -410,6 +411,8 @@ register(
             }
         ),
         read=read_document,
+        vread=versions.vread_of("DocumentReference", read_document, versions.DOCUMENT),
+        history=versions.history_of("DocumentReference", read_document, versions.DOCUMENT),
         search=search_documents,
         create=create_document,
         conditional_create=True,
@@ -421,7 +424,12 @@ register(
             "category": f"{maps.CATEGORY_SYSTEM}|clinical-note or imaging, or the sender's",
             "identifier": "masterIdentifier or identifier of a filed document (system|value)",
         },
-        documentation=_KEPT_DOC,
+        documentation=_KEPT_DOC
+        + " vread and _history come from the change log (the same read, permission and "
+        "audit, plus one document_reference.vread or .history event with the patient id). "
+        "Issued documents, imaging files and filed documents are not rewritten: one "
+        "version each (another if a patient merge moved it); the content (Binary) is "
+        "the same bytes in every version.",
     )
 )
 register(

@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from afiya.adapters.fhir.engine import prescribing_writes as writes
+from afiya.adapters.fhir.engine import versions
 from afiya.adapters.fhir.engine.context import FhirContext
 from afiya.adapters.fhir.engine.errors import FhirError
 from afiya.adapters.fhir.engine.prescribing_maps import (
@@ -457,12 +458,20 @@ register(
         ),
     )
 )
+_LINE_VERSIONS = (
+    " vread and _history come from the change log (the same read, permission and audit, "
+    "plus one <type>.vread or <type>.history event with the patient id). A line is not "
+    "rewritten; its versions are its prescription's (status, end, supersession by an "
+    "amendment): a past version shows the line with the prescription as it was then."
+)
 register(
     ResourceType(
         name="MedicationRequest",
         read_permission=Permission.CLINICAL_READ,
         search_spec=REQUEST_SPEC,
         read=read_medication_request,
+        vread=versions.vread_of("MedicationRequest", read_medication_request, versions.LINE),
+        history=versions.history_of("MedicationRequest", read_medication_request, versions.LINE),
         search=search_medication_requests,
         write_permission=Permission.PRESCRIPTIONS_WRITE,
         create=writes.create_medication_request,
@@ -473,7 +482,7 @@ register(
             "status": "draft, active, completed, cancelled, stopped",
             "code": f"{ATC_SYSTEM}|<ATC code> or {FORMULARY_SYSTEM}|<product code>",
         },
-        documentation=writes.DOCUMENTATION,
+        documentation=writes.DOCUMENTATION + _LINE_VERSIONS,
     )
 )
 register(
@@ -482,6 +491,12 @@ register(
         read_permission=Permission.CLINICAL_READ,
         search_spec=DISPENSE_SPEC,
         read=read_medication_dispense,
+        vread=versions.vread_of(
+            "MedicationDispense", read_medication_dispense, versions.DISPENSING
+        ),
+        history=versions.history_of(
+            "MedicationDispense", read_medication_dispense, versions.DISPENSING
+        ),
         search=search_medication_dispenses,
         patient_data=True,
         param_docs={
@@ -491,7 +506,10 @@ register(
         documentation=(
             "Every decision at the pharmacy: dispensed (completed), refused by the safety "
             "engine or rejected by the pharmacist (declined, with statusReason). "
-            "Dispensing goes through /api/v1/dispensings."
+            "Dispensing goes through /api/v1/dispensings. vread and _history come from "
+            "the change log (the same read, permission and audit, plus one "
+            "medication_dispense.vread or .history event with the patient id); a decision "
+            "is not rewritten: one version (another if a patient merge moved it)."
         ),
     )
 )
@@ -501,6 +519,8 @@ register(
         read_permission=Permission.CLINICAL_READ,
         search_spec=SERVICE_SPEC,
         read=read_service_request,
+        vread=versions.vread_of("ServiceRequest", read_service_request, versions.LINE),
+        history=versions.history_of("ServiceRequest", read_service_request, versions.LINE),
         search=search_service_requests,
         entities=("prescription_line",),
         subscribable=True,
@@ -516,7 +536,7 @@ register(
             "prescription's tests stay active; stopped, cancelled and amended are revoked. "
             "Subscribable: a new line notifies, e.g. criteria ServiceRequest?category="
             "laboratory for a lab of the subscriber's facilities (a status change of the "
-            "prescription does not notify)."
+            "prescription does not notify)." + _LINE_VERSIONS
         ),
     )
 )
