@@ -212,7 +212,6 @@ def lab_observation(r: LabResult) -> dict[str, Any]:
         {
             "resourceType": "Observation",
             "id": str(r.id),
-            "meta": {"versionId": str(r.version)},
             "status": r.status.value,
             "category": _category(observation_category(r.code)),
             "code": _concept(LOINC, r.code, r.name),
@@ -239,7 +238,6 @@ def lab_report(r: LabResult) -> dict[str, Any]:
         {
             "resourceType": "DiagnosticReport",
             "id": str(r.id),
-            "meta": {"versionId": str(r.version)},
             "status": r.status.value,
             "category": [{"coding": [_coding(REPORT_SECTION, "LAB", "Laboratory")]}],
             "code": _concept(LOINC, r.code, r.name),

@@ -215,8 +215,8 @@ register(
         "A date without time is 00:00 UTC. Conditional create: If-None-Exist "
         "patient=...&code=...&date=...." + _VERSIONS + "A vital sign or a lab result "
         "is not rewritten: one version, another only if a patient merge moved it (a "
-        "correction is a new lab result; the versionId a read shows for a lab result "
-        "is its correction number).",
+        "correction is a new lab result with its own id, which replaces the previous "
+        "one in searches).",
     )
 )
 register(
