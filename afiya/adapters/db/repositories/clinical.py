@@ -11,8 +11,6 @@ the context ``clinical_note:<id>:<field>``. The timeline lives in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -36,6 +34,15 @@ from afiya.adapters.db.models.clinical import (
 )
 from afiya.adapters.db.models.orgunits import OrgUnitRow
 from afiya.adapters.db.models.patients import PatientRow
+from afiya.adapters.db.repositories.clinical_many import ClinicalManyReads
+from afiya.adapters.db.repositories.clinical_rows import (
+    diagnosis_of,
+    encounter_of,
+    imaging_report_of,
+    lab_result_of,
+    observation_of,
+    stored_image_of,
+)
 from afiya.adapters.db.repositories.clinical_timeline import read_timeline
 from afiya.domain.clinical.allergies import (
     Allergy,
@@ -50,19 +57,11 @@ from afiya.domain.clinical.allergies import (
     SubstanceSystem,
     Verification,
 )
-from afiya.domain.clinical.diagnoses import Certainty, Diagnosis, DiagnosisRank
+from afiya.domain.clinical.diagnoses import Diagnosis
 from afiya.domain.clinical.encounters import (
-    Death,
-    Discharge,
-    DischargeMode,
     Encounter,
-    EncounterKind,
-    EncounterStatus,
-    Location,
-    Movement,
-    TriageLevel,
 )
-from afiya.domain.clinical.measurements import Observation, Quantity
+from afiya.domain.clinical.measurements import Observation
 from afiya.domain.clinical.notes import ClinicalNote, NoteKind, NoteSections
 from afiya.domain.clinical.ports import (
     ClinicalPatient,
@@ -73,12 +72,8 @@ from afiya.domain.clinical.ports import (
 )
 from afiya.domain.clinical.problems import Pregnancy, Problem, ProblemKind, ProblemStatus
 from afiya.domain.clinical.results import (
-    Flag,
     ImagingReport,
     LabResult,
-    Modality,
-    ReferenceRange,
-    ResultStatus,
 )
 from afiya.domain.clinical.timeline import TimelinePage, TimelineQuery
 from afiya.domain.platform.crypto import FieldCipher
@@ -86,17 +81,27 @@ from afiya.domain.platform.crypto import FieldCipher
 _NOTE_FIELDS = ("anamnesis", "examination", "assessment", "plan")
 
 
-class SqlClinicalRepository:
+class SqlClinicalRepository(ClinicalManyReads):
     """:class:`~afiya.domain.clinical.ports.ClinicalRepository` on SQLAlchemy."""
 
     def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self._session = session
         self._cipher = cipher
+        # Patient rows read by this unit of work, held so the session's identity map (weak
+        # references) keeps them: the next read of the same patient (each entry of a
+        # transaction Bundle) is answered from the map, without SQL. The map stays the
+        # only source: an ORM write to the row changes this very object, a rolled-back
+        # savepoint expires or expunges it, and ``get`` then reads the database again.
+        self._held_patients: dict[UUID, PatientRow] = {}
 
     # -- patients -----------------------------------------------------------------------
     async def patient(self, patient_id: UUID) -> ClinicalPatient | None:
         row = await self._session.get(PatientRow, patient_id)
-        if row is None or row.deleted_at is not None:
+        if row is None:
+            self._held_patients.pop(patient_id, None)
+            return None
+        self._held_patients[patient_id] = row
+        if row.deleted_at is not None:
             return None
         return ClinicalPatient(
             id=row.id,
@@ -193,39 +198,7 @@ class SqlClinicalRepository:
             .scalars()
             .all()
         )
-        movements = tuple(
-            Movement(ev.occurred_at, Location(ev.department_id, ev.ward_id, ev.bed))
-            for ev in events
-            if ev.kind in ("start", "transfer") and ev.department_id is not None
-        )
-        discharge = None
-        if row.discharge_at is not None and row.discharge_mode is not None:
-            death = (
-                Death(row.death_at, row.death_cause_code)
-                if row.death_at is not None and row.death_cause_code
-                else None
-            )
-            discharge = Discharge(
-                row.discharge_at,
-                DischargeMode(row.discharge_mode),
-                row.destination,
-                death,
-                row.discharge_note,
-            )
-        return Encounter(
-            id=row.id,
-            patient_id=row.patient_id,
-            unit_id=row.unit_id,
-            kind=EncounterKind(row.kind),
-            started_at=row.started_at,
-            reason=row.reason,
-            attending_id=row.attending_id,
-            status=EncounterStatus(row.status),
-            triage=TriageLevel(row.triage) if row.triage is not None else None,
-            movements=movements,
-            discharge=discharge,
-            cancel_reason=row.cancel_reason,
-        )
+        return encounter_of(row, events)
 
     # -- observations -------------------------------------------------------------------
     async def add_observations(self, observations: Sequence[Observation]) -> None:
@@ -251,38 +224,10 @@ class SqlClinicalRepository:
         row = await self._session.get(ObservationRow, observation_id)
         if row is None or row.deleted_at is not None:
             return None
-        entered = (
-            Quantity(_dec(row.entered_value), row.entered_unit)
-            if row.entered_value is not None and row.entered_unit
-            else None
-        )
-        return Observation(
-            id=row.id,
-            patient_id=row.patient_id,
-            encounter_id=row.encounter_id,
-            code=row.code,
-            value=_dec(row.value),
-            unit=row.unit,
-            effective_at=row.occurred_at,
-            recorded_by=row.recorded_by,
-            entered=entered,
-            derived_from=tuple(UUID(i) for i in row.derived_from or ()),
-        )
+        return observation_of(row)
 
     # -- diagnoses ----------------------------------------------------------------------
-    @staticmethod
-    def _diagnosis(row: DiagnosisRow) -> Diagnosis:
-        return Diagnosis(
-            row.id,
-            row.patient_id,
-            row.encounter_id,
-            row.code,
-            DiagnosisRank(row.rank),
-            Certainty(row.certainty),
-            row.occurred_at,
-            row.recorded_by,
-            row.note,
-        )
+    _diagnosis = staticmethod(diagnosis_of)
 
     async def encounter_diagnoses(self, encounter_id: UUID) -> list[Diagnosis]:
         rows = (
@@ -599,38 +544,7 @@ class SqlClinicalRepository:
         r = await self._session.get(LabResultRow, result_id)
         if r is None or r.deleted_at is not None:
             return None
-        reference = (
-            ReferenceRange(
-                r.ref_unit,
-                _dec_or_none(r.ref_low),
-                _dec_or_none(r.ref_high),
-                _dec_or_none(r.critical_low),
-                _dec_or_none(r.critical_high),
-            )
-            if r.ref_unit
-            else None
-        )
-        return (
-            LabResult(
-                id=r.id,
-                patient_id=r.patient_id,
-                encounter_id=r.encounter_id,
-                code=r.code,
-                name=r.name,
-                status=ResultStatus(r.status),
-                observed_at=r.observed_at,
-                reported_at=r.occurred_at,
-                responsible_id=r.responsible_id,
-                value=_dec_or_none(r.value),
-                unit=r.unit,
-                text=r.text,
-                reference=reference,
-                flag=Flag(r.flag) if r.flag else None,
-                version=r.result_version,
-                previous_id=r.previous_id,
-            ),
-            r.series_id,
-        )
+        return (lab_result_of(r), r.series_id)
 
     # -- imaging ------------------------------------------------------------------------
     async def add_imaging_report(self, report: ImagingReport) -> None:
@@ -655,21 +569,7 @@ class SqlClinicalRepository:
         r = await self._session.get(ImagingReportRow, report_id)
         if r is None or r.deleted_at is not None:
             return None
-        keys = tuple(i.blob_key for i in await self.images(r.id))
-        return ImagingReport(
-            id=r.id,
-            patient_id=r.patient_id,
-            encounter_id=r.encounter_id,
-            modality=Modality(r.modality),
-            body_site=r.body_site,
-            findings=r.findings,
-            conclusion=r.conclusion,
-            reported_by=r.reported_by,
-            reported_at=r.occurred_at,
-            responsible_id=r.responsible_id,
-            urgent_finding=r.urgent_finding,
-            image_keys=keys,
-        )
+        return imaging_report_of(r, tuple(i.blob_key for i in await self.images(r.id)))
 
     async def add_image(self, image: StoredImage) -> None:
         self._session.add(
@@ -706,25 +606,7 @@ class SqlClinicalRepository:
             .scalars()
             .all()
         )
-        return [
-            StoredImage(
-                id=r.id,
-                report_id=r.report_id,
-                patient_id=r.patient_id,
-                role=r.role,
-                blob_key=r.blob_key,
-                content_type=r.content_type,
-                size=r.size,
-                sha256=r.sha256,
-                original_id=r.original_id,
-                filename=r.filename,
-                width=r.width,
-                height=r.height,
-                study_uid=r.study_uid,
-                dicom_tags=r.dicom_tags,
-            )
-            for r in rows
-        ]
+        return [stored_image_of(r) for r in rows]
 
     # -- documents ----------------------------------------------------------------------
     async def add_document(self, document: StoredDocument) -> None:
@@ -815,13 +697,3 @@ class SqlClinicalRepository:
             )
             for r in rows
         ]
-
-
-def _dec(value: Any) -> Decimal:
-    """A stored number without the column's padding (``38.5000`` → ``38.5``, ``100``)."""
-    number = (value if isinstance(value, Decimal) else Decimal(str(value))).normalize()
-    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
-
-
-def _dec_or_none(value: Any) -> Decimal | None:
-    return None if value is None else _dec(value)

@@ -3,7 +3,7 @@ AllergyIntolerance and DiagnosticReport (registered in :mod:`.clinical`).
 
 Searches need ``patient``: for each patient asked, the timeline use case (or the
 problem-list / allergy use case) checks access and writes one audit event carrying the
-patient id; the entries it lists are then loaded and filtered here.
+patient id; the entries it lists are then loaded, one query per kind, and filtered here.
 """
 
 from __future__ import annotations
@@ -164,17 +164,15 @@ async def search_encounters(ctx: FhirContext, request: SearchRequest) -> SearchR
     clinical = ctx.uow.clinical
     for patient_id in _patients(request, "Encounter"):
         items = await timeline_items(ctx, patient_id, {ItemType.ENCOUNTER})
-        for ident in record_ids(items, ItemType.ENCOUNTER):
-            e = await clinical.encounter(ident)
-            if e is None or not _id_ok(request, e.id):
-                continue
-            if not _token_ok(request, "status", [(None, maps.ENCOUNTER_STATUS[e.status])]):
-                continue
-            if not _date_ok(request, "date", e.started_at):
-                continue
-            found.append(
-                (e.started_at, maps.encounter(e, await clinical.encounter_diagnoses(e.id)))
-            )
+        encounters = [
+            e
+            for e in await clinical.encounters(record_ids(items, ItemType.ENCOUNTER))
+            if _id_ok(request, e.id)
+            and _token_ok(request, "status", [(None, maps.ENCOUNTER_STATUS[e.status])])
+            and _date_ok(request, "date", e.started_at)
+        ]
+        diagnoses = await clinical.diagnoses_of_encounters([e.id for e in encounters])
+        found.extend((e.started_at, maps.encounter(e, diagnoses[e.id])) for e in encounters)
     return _page(request, found)
 
 
@@ -183,11 +181,7 @@ async def search_encounters(ctx: FhirContext, request: SearchRequest) -> SearchR
 
 async def lab_results(ctx: FhirContext, items: list[TimelineItem]) -> list[Any]:
     """The current version of each lab result (a corrected one replaces its previous)."""
-    results = []
-    for ident in record_ids(items, ItemType.RESULT):
-        stored = await ctx.uow.clinical.lab_result(ident)
-        if stored is not None:
-            results.append(stored[0])
+    results = await ctx.uow.clinical.lab_results(record_ids(items, ItemType.RESULT))
     replaced = {r.previous_id for r in results if r.previous_id}
     return [r for r in results if r.id not in replaced]
 
@@ -211,11 +205,9 @@ async def search_observations(ctx: FhirContext, request: SearchRequest) -> Searc
         if not types:
             continue
         items = await timeline_items(ctx, patient_id, types)
-        for ident in record_ids(items, ItemType.OBSERVATION):
-            o = await ctx.uow.clinical.observation(ident)
+        for o in await ctx.uow.clinical.observations(record_ids(items, ItemType.OBSERVATION)):
             if (
-                o is not None
-                and _id_ok(request, o.id)
+                _id_ok(request, o.id)
                 and _token_ok(request, "code", [(maps.LOINC, o.code)])
                 and _date_ok(request, "date", o.effective_at)
             ):
@@ -257,13 +249,8 @@ async def search_conditions(ctx: FhirContext, request: SearchRequest) -> SearchR
         if request.values("clinical-status"):
             continue
         items = await timeline_items(ctx, patient_id, {ItemType.DIAGNOSIS})
-        for ident in record_ids(items, ItemType.DIAGNOSIS):
-            d = await ctx.uow.clinical.diagnosis(ident)
-            if (
-                d is not None
-                and _id_ok(request, d.id)
-                and _token_ok(request, "code", [(maps.ICD10, d.code)])
-            ):
+        for d in await ctx.uow.clinical.diagnoses(record_ids(items, ItemType.DIAGNOSIS)):
+            if _id_ok(request, d.id) and _token_ok(request, "code", [(maps.ICD10, d.code)]):
                 found.append((d.recorded_at, maps.diagnosis(d)))
     return _page(request, found)
 
@@ -301,11 +288,9 @@ async def search_reports(ctx: FhirContext, request: SearchRequest) -> SearchResu
                 and _date_ok(request, "date", r.observed_at)
             ):
                 found.append((r.observed_at, maps.lab_report(r)))
-        for ident in record_ids(items, ItemType.IMAGING):
-            report = await ctx.uow.clinical.imaging_report(ident)
+        for report in await ctx.uow.clinical.imaging_reports(record_ids(items, ItemType.IMAGING)):
             if (
-                report is not None
-                and _id_ok(request, report.id)
+                _id_ok(request, report.id)
                 and _token_ok(request, "code", [(maps.DICOM, report.modality.value)])
                 and _date_ok(request, "date", report.reported_at)
             ):
