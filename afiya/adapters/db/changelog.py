@@ -13,10 +13,12 @@ import base64
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,11 @@ from afiya.domain.shared.clock import HybridLogicalClock, SystemClock
 from afiya.domain.shared.ids import uuid7
 
 _PENDING = "_afiya_pending_changes"
+# A flush of one change (each entry of a Bundle, most requests) writes it in one
+# statement on PostgreSQL, the counter bump as a CTE. Not more: SQLAlchemy does not cache
+# the compiled form of a multi-row VALUES, which then costs more CPU than the round trip
+# it saves; larger flushes bump the counter, then insert their entries.
+_ONE_STATEMENT_MAX = 1
 _DEFAULT_HLC = HybridLogicalClock(SystemClock())
 
 
@@ -113,24 +120,71 @@ def _after_flush(session: Session, _context: Any) -> None:
     hlc: HybridLogicalClock = session.info.get("hlc", _DEFAULT_HLC)
     actor = session.info.get("actor_id")
     recorded_at = session.info.get("clock", SystemClock()).now()
-    first = next_node_seq(session, node, len(pending))
-    rows = []
-    for offset, (obj, operation) in enumerate(pending):
-        rows.append(
-            {
-                "node": node,
-                "node_seq": first + offset,
-                "hlc": hlc.now().encode(),
-                "entity": obj.__tablename__,
-                "entity_id": obj.id,
-                "operation": operation,
-                "version": obj.version,
-                "actor_id": actor,
-                "data": row_snapshot(obj),
-                "recorded_at": recorded_at,
-            }
+    rows = [
+        {
+            "node": node,
+            "hlc": hlc.now().encode(),
+            "entity": obj.__tablename__,
+            "entity_id": obj.id,
+            "operation": operation,
+            "version": obj.version,
+            "actor_id": actor,
+            "data": row_snapshot(obj),
+            "recorded_at": recorded_at,
+        }
+        for obj, operation in pending
+    ]
+    conn = session.connection()
+    if conn.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_MAX:
+        conn.execute(*_counted_insert(node, rows[0]))
+        return
+    first = next_node_seq(session, node, len(rows))
+    for offset, row in enumerate(rows):
+        row["node_seq"] = first + offset
+    conn.execute(insert(ChangeLogRow), rows)
+
+
+_ENTRY_COLUMNS = (
+    "hlc",
+    "entity",
+    "entity_id",
+    "operation",
+    "version",
+    "actor_id",
+    "data",
+    "recorded_at",
+)
+
+
+@lru_cache(maxsize=1)
+def _counted_statement() -> Any:
+    """The statement of :func:`_counted_insert`, built once (bound parameters ``node``
+    and one per column), so a flush only binds values and hits the compiled cache."""
+    table = ChangeLogRow.__table__
+    bump = pg_insert(NodeCounter).values(node=bindparam("node"), last_seq=1)
+    counter = (
+        bump.on_conflict_do_update(
+            index_elements=[NodeCounter.node],
+            set_={"last_seq": NodeCounter.last_seq + 1},
         )
-    session.connection().execute(insert(ChangeLogRow), rows)
+        .returning(NodeCounter.last_seq)
+        .cte("node_counter_bump")
+    )
+    values: dict[str, Any] = {
+        name: bindparam(name, type_=table.c[name].type) for name in _ENTRY_COLUMNS
+    }
+    values["node_seq"] = select(counter.c.last_seq).scalar_subquery()
+    return insert(ChangeLogRow).values(node=bindparam("node"), **values).add_cte(counter)
+
+
+def _counted_insert(node: str, row: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """One statement (PostgreSQL): bump the node's counter by one in a CTE and insert the
+    entry with the number it returns. Same guarantees as :func:`next_node_seq` then an
+    insert: the same update of the counter row (an upsert, for a node's first entry)
+    takes the same row lock until commit, so numbers stay gap-free and in commit order;
+    a data-modifying CTE runs exactly once, and the statement inserts exactly the one
+    entry whose number it reserved."""
+    return _counted_statement(), {"node": node} | {name: row[name] for name in _ENTRY_COLUMNS}
 
 
 async def append_bulk(

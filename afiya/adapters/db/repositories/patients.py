@@ -124,10 +124,11 @@ class SqlPatientRepository(PatientQueries):
     def phone_keys_of(self, patient: Patient) -> frozenset[str]:
         return frozenset(self._bidx(p.number, PHONE).hex() for p in patient.phones)
 
-    async def _write_keys(self, patient: Patient) -> None:
-        await self._session.execute(
-            delete(PatientMatchKeyRow).where(PatientMatchKeyRow.patient_id == patient.id)
-        )
+    async def _write_keys(self, patient: Patient, *, fresh: bool = False) -> None:
+        if not fresh:
+            await self._session.execute(
+                delete(PatientMatchKeyRow).where(PatientMatchKeyRow.patient_id == patient.id)
+            )
         if patient.status is not PatientStatus.ACTIVE:
             return
         keys = index_keys(self.traits_of(patient), self.phone_keys_of(patient))
@@ -297,8 +298,9 @@ class SqlPatientRepository(PatientQueries):
             self._add_identifier_row(patient.id, identifier)
         for payer in patient.payers:
             self._add_payer_row(patient.id, payer)
+        # A new record has no match keys to delete yet.
         await self._session.flush()
-        await self._write_keys(patient)
+        await self._write_keys(patient, fresh=True)
 
     def _add_phone(self, patient_id: UUID, phone: Phone, rank: int) -> None:
         row = PatientPhoneRow(
