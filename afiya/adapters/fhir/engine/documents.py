@@ -19,6 +19,7 @@ from uuid import UUID
 
 from afiya.adapters.fhir import documents as maps
 from afiya.adapters.fhir.engine import versions
+from afiya.adapters.fhir.engine.clinical_search import record_ids, timeline_items
 from afiya.adapters.fhir.engine.context import FhirContext
 from afiya.adapters.fhir.engine.errors import FhirError
 from afiya.adapters.fhir.engine.registry import (
@@ -40,8 +41,7 @@ from afiya.domain.clinical.external_documents import (
 )
 from afiya.domain.clinical.ports import StoredImage
 from afiya.domain.clinical.results import ImagingReport
-from afiya.domain.clinical.timeline import MAX_PAGE, ItemType, TimelineItem, TimelineQuery
-from afiya.domain.clinical.timeline import decode_cursor as _decode_cursor
+from afiya.domain.clinical.timeline import ItemType
 from afiya.domain.clinical.use_cases import external_documents as received
 from afiya.domain.fhir.search import (
     Criterion,
@@ -194,29 +194,6 @@ def _matches(request: SearchRequest, resource: Resource) -> bool:
     )
 
 
-async def _timeline(ctx: FhirContext, patient_id: UUID) -> list[TimelineItem]:
-    """The patient's issued documents and imaging reports (access check and audit by the
-    timeline use case)."""
-    query = TimelineQuery(types=frozenset({ItemType.DOCUMENT, ItemType.IMAGING}), limit=MAX_PAGE)
-    page = await use_cases.patient_timeline(
-        patient_id, query, principal=ctx.principal, clinical=ctx.uow.clinical, audit=ctx.uow.audit
-    )
-    found = list(page.items)
-    while page.next_cursor:
-        query = replace(query, cursor=_decode_cursor(page.next_cursor))
-        page = await ctx.uow.clinical.timeline(patient_id, query)
-        found.extend(page.items)
-    return found
-
-
-def _ids(items: Sequence[TimelineItem], kind: ItemType) -> list[UUID]:
-    seen: dict[UUID, None] = {}
-    for entry in items:
-        if entry.type is kind:
-            seen.setdefault(UUID(entry.link.rstrip("/").rsplit("/", 1)[-1]), None)
-    return list(seen)
-
-
 async def _documents_of(ctx: FhirContext, patient_id: UUID) -> list[Resource]:
     try:
         filed = await received.list_external_documents(
@@ -225,13 +202,16 @@ async def _documents_of(ctx: FhirContext, patient_id: UUID) -> list[Resource]:
     except PatientNotFound:
         return []
     out = [maps.external(d, b, ctx.base) for d, b in filed]
-    items = await _timeline(ctx, patient_id)
-    for ident in _ids(items, ItemType.DOCUMENT):
+    # issued documents and imaging reports (access check and audit by the timeline use case)
+    items = await timeline_items(
+        ctx, patient_id, {ItemType.DOCUMENT, ItemType.IMAGING}, missing_ok=False
+    )
+    for ident in record_ids(items, ItemType.DOCUMENT):
         stored = await ctx.uow.clinical.document(ident)
         if stored is not None:
             sha1 = sha1_base64(await _blobs(ctx).get(stored.blob_key))
             out.append(maps.issued(stored, sha1, _title(ctx, stored.kind), ctx.base))
-    for ident in _ids(items, ItemType.IMAGING):
+    for ident in record_ids(items, ItemType.IMAGING):
         report = await ctx.uow.clinical.imaging_report(ident)
         if report is None:
             continue
