@@ -12,7 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 
 from afiya.api.clinical import services
-from afiya.api.clinical.schemas import (
+from afiya.api.clinical.result_schemas import (
     ImageRead,
     ImagingReportCreate,
     ImagingReportRead,
