@@ -45,7 +45,7 @@ from afiya.api.prescribing.schemas import (
 )
 from afiya.api.security import PERMISSION
 from afiya.domain.access.permissions import Permission
-from afiya.domain.prescribing import dispensing, use_cases
+from afiya.domain.prescribing import dispensing, formulary_cases, use_cases
 from afiya.domain.prescribing.documents import prescription_document
 from afiya.domain.prescribing.orders import OrderStatus
 from afiya.domain.shared.i18n import N_, Message
@@ -508,7 +508,7 @@ class FormularyController(Controller):
     ) -> Response[ProductRead]:
         """A pharmacist adds a product (INN ingredients with strengths, ATC code,
         routes, local names). The code must be new. Audited."""
-        stored = await use_cases.add_formulary_product(
+        stored = await formulary_cases.add_formulary_product(
             data.domain(), principal=principal, prescribing=uow.prescribing, audit=uow.audit
         )
         return Response(ProductRead.of(stored), status_code=201)
@@ -540,7 +540,7 @@ class FormularyController(Controller):
         accepted only if the merged knowledge base validates and its test cases pass
         (422 lists every problem); a rule id already in force gets a new version. From
         then on every check uses it. Audited."""
-        rule, kb = await use_cases.add_local_rule(
+        rule, kb = await formulary_cases.add_local_rule(
             rule_type=data.rule_type,
             document=data.document(),
             principal=principal,
