@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from afiya.adapters.db.models.clinical import ImagingFileRow
 from afiya.adapters.db.models.clinical_documents import BinaryRow, ExternalDocumentRow
+from afiya.adapters.db.repositories.clinical_rows import stored_image_of
 from afiya.domain.clinical.external_documents import (
     Coding,
     Concept,
@@ -196,19 +197,4 @@ class SqlExternalDocumentRepository:
         r = await self._session.get(ImagingFileRow, file_id)
         if r is None or r.deleted_at is not None:
             return None
-        return StoredImage(
-            id=r.id,
-            report_id=r.report_id,
-            patient_id=r.patient_id,
-            role=r.role,
-            blob_key=r.blob_key,
-            content_type=r.content_type,
-            size=r.size,
-            sha256=r.sha256,
-            original_id=r.original_id,
-            filename=r.filename,
-            width=r.width,
-            height=r.height,
-            study_uid=r.study_uid,
-            dicom_tags=r.dicom_tags,
-        )
+        return stored_image_of(r)
