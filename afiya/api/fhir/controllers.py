@@ -28,6 +28,7 @@ from afiya.adapters.fhir.engine.registry import ResourceType
 from afiya.api.dependencies import CurrentPrincipal, Uow
 from afiya.api.fhir.outcome import EXCEPTION_HANDLERS, fhir_response
 from afiya.api.i18n import request_translator
+from afiya.api.prescribing import services as prescribing_services
 from afiya.api.security import PERMISSION, PUBLIC
 from afiya.domain.access.permissions import Permission
 from afiya.domain.shared.i18n import N_, Message
@@ -51,6 +52,7 @@ def context(request: Request[Any, Any, Any], principal: Any, uow: Any) -> FhirCo
         allow_http=bool(getattr(container.settings, "fhir_subscriptions_allow_http", False)),
         blobs=container.blobs,
         document_max_bytes=int(container.settings.document_max_bytes),
+        knowledge=prescribing_services.knowledge(request),
     )
 
 

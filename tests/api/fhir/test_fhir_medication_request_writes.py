@@ -247,6 +247,25 @@ class TestConditionalCreateAndAccess:
         repeat = stored["dosageInstruction"][0]["timing"]["repeat"]
         assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (3, 1, "d")
 
+    async def test_the_safety_check_uses_the_knowledge_base_the_prescribing_routes_share(
+        self, client, auth, container
+    ):
+        doctor = await auth("demo.doctor")
+        patient = await new_patient(client, auth)
+        body = _order(
+            patient["id"],
+            "paracetamol-500-tab",
+            route={"coding": [{"system": ROUTE_SYSTEM, "code": "oral"}]},
+            doseAndRate=[{"doseQuantity": {"value": 500, "unit": "mg"}}],
+        )
+        assert "prescribing.knowledge" not in container.extras
+
+        created = await post(client, doctor, f"/{R}", body)
+
+        assert created.status_code == 201, created.text
+        shared = container.extras["prescribing.knowledge"]  # built once, kept in the container
+        assert len(shared._cache) == 1  # the FHIR create checked against it
+
     async def test_a_nurse_without_prescriptions_write_is_refused(self, client, auth):
         nurse = await auth("demo.nurse")
         patient = await new_patient(client, auth)

@@ -24,6 +24,7 @@ class FhirContext:
     quiet: bool = False  # the subscription matcher: evaluates criteria, discloses nothing
     blobs: Any = None  # the blob store (documents and their Binary content)
     document_max_bytes: int = 20 * 1024 * 1024  # settings.document_max_bytes
+    knowledge: Any = None  # the safety knowledge base builder the prescribing routes share
 
     async def record(self, record: AuditRecord) -> None:
         """Audit an access (not while matching criteria: nothing leaves the server then)."""

@@ -64,8 +64,8 @@ DOCUMENTATION = (
 """What the CapabilityStatement says of MedicationRequest (reads in ``prescribing``)."""
 
 _KNOWLEDGE = CachedKnowledgeBuilder()
-"""The knowledge base builder, cached per set of local rules (one per process, as the
-``/api/v1`` routes keep theirs)."""
+"""The knowledge base builder of a context built without one (the routes pass the one
+the ``/api/v1`` prescribing routes share, kept in the container)."""
 
 # Where the use case's field errors sit in the MedicationRequest.
 _PATHS = {
@@ -248,7 +248,7 @@ async def create_medication_request(ctx: FhirContext, resource: Resource) -> Wri
             principal=ctx.principal,
             clinical=ctx.uow.clinical,
             prescribing=ctx.uow.prescribing,
-            knowledge=_KNOWLEDGE,
+            knowledge=ctx.knowledge or _KNOWLEDGE,
             audit=ctx.uow.audit,
             clock=ctx.clock,
         )
