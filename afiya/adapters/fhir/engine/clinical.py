@@ -140,8 +140,7 @@ register(
             }
         ),
         read=read_encounter,
-        vread=versions.vread_of("Encounter", read_encounter, versions.ENCOUNTER),
-        history=versions.history_of("Encounter", read_encounter, versions.ENCOUNTER),
+        **versions.interactions("Encounter", read_encounter, versions.ENCOUNTER),
         search=search_encounters,
         create=create_encounter,
         write_permission=Permission.CLINICAL_WRITE,
@@ -182,8 +181,7 @@ register(
             }
         ),
         read=read_observation,
-        vread=versions.vread_of("Observation", read_observation, versions.OBSERVATION),
-        history=versions.history_of("Observation", read_observation, versions.OBSERVATION),
+        **versions.interactions("Observation", read_observation, versions.OBSERVATION),
         search=search_observations,
         create=create_observation,
         write_permission=Permission.CLINICAL_READ,
@@ -231,8 +229,7 @@ register(
             }
         ),
         read=read_condition,
-        vread=versions.vread_of("Condition", read_condition, versions.CONDITION),
-        history=versions.history_of("Condition", read_condition, versions.CONDITION),
+        **versions.interactions("Condition", read_condition, versions.CONDITION),
         search=search_conditions,
         create=create_condition,
         write_permission=Permission.CLINICAL_WRITE,
@@ -265,8 +262,7 @@ register(
         read_permission=Permission.CLINICAL_READ,
         search_spec=SearchSpec(params={"patient": ParamType.REFERENCE}),
         read=read_allergy,
-        vread=versions.vread_of("AllergyIntolerance", read_allergy, versions.ALLERGY),
-        history=versions.history_of("AllergyIntolerance", read_allergy, versions.ALLERGY),
+        **versions.interactions("AllergyIntolerance", read_allergy, versions.ALLERGY),
         search=search_allergies,
         create=create_allergy,
         write_permission=Permission.CLINICAL_WRITE,
@@ -302,8 +298,7 @@ register(
             }
         ),
         read=read_report,
-        vread=versions.vread_of("DiagnosticReport", read_report, versions.REPORT),
-        history=versions.history_of("DiagnosticReport", read_report, versions.REPORT),
+        **versions.interactions("DiagnosticReport", read_report, versions.REPORT),
         search=search_reports,
         patient_data=True,
         param_docs={

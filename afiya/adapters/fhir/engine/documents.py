@@ -391,8 +391,7 @@ register(
             }
         ),
         read=read_document,
-        vread=versions.vread_of("DocumentReference", read_document, versions.DOCUMENT),
-        history=versions.history_of("DocumentReference", read_document, versions.DOCUMENT),
+        **versions.interactions("DocumentReference", read_document, versions.DOCUMENT),
         search=search_documents,
         create=create_document,
         conditional_create=True,

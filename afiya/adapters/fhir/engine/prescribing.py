@@ -470,8 +470,7 @@ register(
         read_permission=Permission.CLINICAL_READ,
         search_spec=REQUEST_SPEC,
         read=read_medication_request,
-        vread=versions.vread_of("MedicationRequest", read_medication_request, versions.LINE),
-        history=versions.history_of("MedicationRequest", read_medication_request, versions.LINE),
+        **versions.interactions("MedicationRequest", read_medication_request, versions.LINE),
         search=search_medication_requests,
         write_permission=Permission.PRESCRIPTIONS_WRITE,
         create=writes.create_medication_request,
@@ -491,10 +490,7 @@ register(
         read_permission=Permission.CLINICAL_READ,
         search_spec=DISPENSE_SPEC,
         read=read_medication_dispense,
-        vread=versions.vread_of(
-            "MedicationDispense", read_medication_dispense, versions.DISPENSING
-        ),
-        history=versions.history_of(
+        **versions.interactions(
             "MedicationDispense", read_medication_dispense, versions.DISPENSING
         ),
         search=search_medication_dispenses,
@@ -519,8 +515,7 @@ register(
         read_permission=Permission.CLINICAL_READ,
         search_spec=SERVICE_SPEC,
         read=read_service_request,
-        vread=versions.vread_of("ServiceRequest", read_service_request, versions.LINE),
-        history=versions.history_of("ServiceRequest", read_service_request, versions.LINE),
+        **versions.interactions("ServiceRequest", read_service_request, versions.LINE),
         search=search_service_requests,
         entities=("prescription_line",),
         subscribable=True,

@@ -23,7 +23,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 from uuid import UUID
 
 from afiya.adapters.db.repositories.fhir_versions import StreamVersion
@@ -225,11 +225,13 @@ class _Versioned:
         return out
 
 
-def vread_of(type_name: str, read: Read, locate: Locate) -> VRead:
-    """The vread of a type from its read and where its versions come from."""
-    return _Versioned(type_name, read, locate).vread
+class Interactions(TypedDict):
+    vread: VRead
+    history: History
 
 
-def history_of(type_name: str, read: Read, locate: Locate) -> History:
-    """The history-instance of a type from its read and where its versions come from."""
-    return _Versioned(type_name, read, locate).history
+def interactions(type_name: str, read: Read, locate: Locate) -> Interactions:
+    """vread and history-instance of a type, from its read and where its versions come
+    from: ``register(ResourceType(..., **versions.interactions(...)))``."""
+    versioned = _Versioned(type_name, read, locate)
+    return {"vread": versioned.vread, "history": versioned.history}
