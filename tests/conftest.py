@@ -44,6 +44,28 @@ TEST_BLIND_KEY = "QUZJWUEtdGVzdC1ibGluZC1pbmRleC1rZXktMzItYnk="
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
+def _fonts_installed() -> bool:
+    from afiya.adapters.documents.pdf import FontMissing, FpdfDocumentRenderer
+
+    try:
+        FpdfDocumentRenderer()
+    except FontMissing:  # pragma: no cover - depends on the machine
+        return False
+    return True
+
+
+FONTS = _fonts_installed()
+needs_fonts = pytest.mark.skipif(
+    not FONTS and not IN_CI,  # under CI the test runs, and fails without the fonts
+    reason="fonts-dejavu-core is not installed (tools/bootstrap.sh installs it)",
+)
+"""PDF tests need the DejaVu fonts; a developer machine without them skips them, CI never."""
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None and not IN_CI,
+    reason="poppler-utils is not installed (tools/bootstrap.sh installs it)",
+)
+
+
 def missing_service(what: str, why: object) -> None:
     message = f"{what} is not reachable ({why})"
     if IN_CI:

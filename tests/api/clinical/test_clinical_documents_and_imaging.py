@@ -6,11 +6,9 @@ from __future__ import annotations
 import io
 import struct
 
-import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from afiya.adapters.documents import FontMissing, FpdfDocumentRenderer
 from tests.api.clinical.helpers import (
     ARABIC_FAMILY,
     ARABIC_GIVEN,
@@ -19,12 +17,7 @@ from tests.api.clinical.helpers import (
     timeline,
     unit_ids,
 )
-
-try:
-    FpdfDocumentRenderer()
-    FONTS = True
-except FontMissing:  # pragma: no cover - depends on the machine
-    FONTS = False
+from tests.conftest import needs_fonts
 
 
 def _text(pdf: bytes) -> str:
@@ -54,7 +47,7 @@ async def _closed_admission(client, doctor, patient, units):
     return encounter_id
 
 
-@pytest.mark.skipif(not FONTS, reason="fonts-dejavu-core is not installed")
+@needs_fonts
 async def test_discharge_letters_in_arabic_and_french_read_back_and_are_on_the_timeline(
     client, auth
 ):

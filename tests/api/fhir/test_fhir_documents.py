@@ -22,22 +22,15 @@ from PIL import Image
 from sqlalchemy import select
 
 from afiya.adapters.db.models import AuditEventRow
-from afiya.adapters.documents import FontMissing, FpdfDocumentRenderer
 from tests.api.clinical.helpers import ago, new_patient, unit_ids
 from tests.api.fhir.helpers import FHIR, example, get, outcome_paths, post, valid
-from tests.conftest import make_settings
+from tests.conftest import make_settings, needs_fonts
 
 LIMIT = 64 * 1024  # the size limit of this module's server (the default is 20 MB)
 LOINC = "http://loinc.org"
 CATEGORY = "https://afiya.health/fhir/CodeSystem/document-category"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 FHIR_JSON = {"Accept": "application/fhir+json"}
-
-try:
-    FpdfDocumentRenderer()
-    FONTS = True
-except FontMissing:  # pragma: no cover - depends on the machine
-    FONTS = False
 
 
 @pytest.fixture
@@ -358,7 +351,7 @@ class TestAccess:
         assert (await get(client, nurse, f"/Binary/{binary_id}")).content == PDF
 
 
-@pytest.mark.skipif(not FONTS, reason="fonts-dejavu-core is not installed")
+@needs_fonts
 async def test_an_issued_discharge_letter_is_a_document_with_a_readable_binary(client, auth):
     doctor = await auth("demo.doctor")
     patient = await new_patient(client, auth)

@@ -7,22 +7,15 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from pypdf import PdfReader
 
-from afiya.adapters.documents import FontMissing
-from afiya.adapters.documents.invoice_pdf import FpdfInvoiceRenderer
 from tests.api.pbf.helpers import facility_user, programme, reference_data, reference_rules
+from tests.conftest import needs_fonts
 
 URL = "/api/v1/pbf/programmes/FBR-MR"
 A4_MIDDLE = 595.28 / 2
 
-try:
-    FpdfInvoiceRenderer()
-    FONTS = True
-except FontMissing:  # pragma: no cover - depends on the machine
-    FONTS = False
-pytestmark = pytest.mark.skipif(not FONTS, reason="fonts-dejavu-core is not installed")
+pytestmark = needs_fonts
 
 
 def _text(pdf: bytes) -> str:

@@ -8,7 +8,6 @@ diagnosis title; positions show that the Arabic layout runs right to left.
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from afiya.domain.clinical.documents import (
     build_discharge_letter,
     build_hospitalisation_report,
 )
+from tests.conftest import needs_fonts, needs_pdftotext
 from tests.unit.clinical.factories import (
     diagnoses_for,
     died_after_transfer,
@@ -38,7 +38,6 @@ try:
     RENDERER: FpdfDocumentRenderer | None = FpdfDocumentRenderer()
 except FontMissing:  # pragma: no cover - depends on the machine
     RENDERER = None
-needs_fonts = pytest.mark.skipif(RENDERER is None, reason="fonts-dejavu-core is not installed")
 
 
 def _letter(language: str) -> ClinicalDocument:
@@ -133,7 +132,7 @@ def test_report_of_a_death_in_both_languages() -> None:
 
 
 @needs_fonts
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@needs_pdftotext
 def test_pdftotext_also_reads_the_arabic_name(tmp_path: Path) -> None:
     path = tmp_path / "letter.pdf"
     path.write_bytes(_letter_pdf("ar"))
